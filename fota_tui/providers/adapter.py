@@ -1,0 +1,110 @@
+"""The skeleton the four adapters share: send → map errors → decode envelope → retry reads."""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import httpx
+
+from fota_tui.errors import ProviderAuthError, ProviderError, ProviderUnsupported
+from fota_tui.models import AuthState, Capabilities, ProviderHealth, ProviderKind, utcnow
+from fota_tui.providers.http import (
+    ClientOptions,
+    RateLimiter,
+    map_transport_error,
+    with_retries,
+)
+
+
+class HttpAdapter(ABC):
+    """Base for adapters. Subclasses implement ``_decode`` (their envelope) and ``_probe``."""
+
+    kind: ClassVar[ProviderKind]
+    capabilities: ClassVar[Capabilities]
+
+    def __init__(self, options: ClientOptions) -> None:
+        self.options = options
+        self.name = options.name
+        self._client: httpx.AsyncClient | None = None
+        self.limiter = (
+            RateLimiter(
+                options.rate_limit_per_minute,
+                60.0,
+                monotonic=options.monotonic,
+                sleep=options.sleep,
+            )
+            if options.rate_limit_per_minute
+            else None
+        )
+        self.auth_state = AuthState.UNKNOWN
+
+    # -- plumbing ------------------------------------------------------------
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = self._build_client()
+        return self._client
+
+    def _build_client(self) -> httpx.AsyncClient:
+        return self.options.build_client()
+
+    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        if self.limiter is not None:
+            await self.limiter.acquire()
+        try:
+            return await self.client.request(method, url, **kwargs)
+        except httpx.HTTPError as exc:
+            raise map_transport_error(self.name, exc) from None
+
+    @abstractmethod
+    def _decode(self, response: httpx.Response) -> Any:
+        """The payload of a successful answer, or the mapped ``ProviderError``."""
+
+    async def call(self, method: str, url: str, *, read: bool = True, **kwargs: Any) -> Any:
+        """One API call. Reads are retried under the policy; writes never are."""
+
+        async def once() -> Any:
+            return self._decode(await self._send(method, url, **kwargs))
+
+        if not read:
+            return await once()
+        return await with_retries(
+            self.name, once, policy=self.options.retry, sleep=self.options.sleep
+        )
+
+    # -- shared behaviour ------------------------------------------------------
+    @abstractmethod
+    async def _probe(self) -> None:
+        """One cheap authenticated call."""
+
+    async def health(self) -> ProviderHealth:
+        started = time.monotonic()
+        ok, message = True, None
+        try:
+            await self._probe()
+            self.auth_state = AuthState.OK
+        except ProviderError as exc:
+            ok, message = False, f"{exc.title}: {exc.message}"
+            if isinstance(exc, ProviderAuthError):
+                self.auth_state = AuthState.FAILED
+        return ProviderHealth(
+            provider=self.name,
+            kind=self.kind,
+            ok=ok,
+            checked_at=utcnow(),
+            latency_ms=round((time.monotonic() - started) * 1000, 1),
+            auth=self.auth_state,
+            message=message,
+            rate_limit_remaining=self.limiter.remaining if self.limiter else None,
+            rate_limit_total=self.limiter.calls if self.limiter else None,
+        )
+
+    def unsupported(self, what: str) -> ProviderUnsupported:
+        return ProviderUnsupported(self.name, f"{self.kind.label} has no {what}")
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

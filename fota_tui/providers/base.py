@@ -1,0 +1,83 @@
+"""The contract every platform adapter implements.
+
+Only domain models (``fota_tui.models``) and ``ProviderError`` subclasses cross this
+boundary: no vendor JSON, no httpx exceptions. Paging is hidden behind async iterators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from fota_tui.models import (
+    Campaign,
+    CampaignDetail,
+    CampaignSpec,
+    Capabilities,
+    Device,
+    DeviceUpgrade,
+    Firmware,
+    ProviderHealth,
+    ProviderKind,
+)
+
+
+@dataclass(frozen=True)
+class PlannedRequest:
+    """One HTTP request a create would send, for previews (secrets already masked)."""
+
+    method: str
+    url: str
+    params: dict[str, Any] = field(default_factory=dict)
+    body: Any = None
+    note: str | None = None
+
+
+@runtime_checkable
+class ProviderClient(Protocol):
+    name: str
+    kind: ProviderKind
+    capabilities: Capabilities
+
+    async def health(self) -> ProviderHealth:
+        """Authenticate if needed and make one cheap call. Never raises."""
+        ...
+
+    def devices(self) -> AsyncIterator[Device]:
+        """Every device the account can see (paging hidden)."""
+        ...
+
+    def upgrades(self) -> AsyncIterator[DeviceUpgrade]:
+        """Per-device status in every campaign/task/command the platform reports."""
+        ...
+
+    async def campaigns(self) -> list[Campaign]:
+        """Every campaign/task (or fota-tui grouping) with per-state counts."""
+        ...
+
+    async def campaign(self, campaign_id: str) -> CampaignDetail:
+        """One campaign with its per-device records."""
+        ...
+
+    async def device_history(self, device_id: str) -> list[DeviceUpgrade]:
+        """One device's upgrades across campaigns, newest first."""
+        ...
+
+    async def firmware(self) -> list[Firmware]:
+        """Firmware images / packages available for campaigns."""
+        ...
+
+    def plan_campaign(self, spec: CampaignSpec) -> list[PlannedRequest]:
+        """The exact requests ``create_campaign`` would send (no I/O)."""
+        ...
+
+    async def create_campaign(self, spec: CampaignSpec) -> list[Campaign]:
+        """Send a validated spec. Some platforms need several jobs (e.g. >256 targets)."""
+        ...
+
+    async def cancel_campaign(self, campaign_id: str) -> Campaign:
+        """Cancel (or abort) a campaign; raises ``ProviderUnsupported`` if impossible."""
+        ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,262 @@
+"""Shared plumbing for every adapter: client construction, error mapping, retries,
+rate limiting and JSON parsing. Errors are mapped here, in one place."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from fota_tui.errors import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderNotFound,
+    ProviderProtocolError,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
+from fota_tui.models import UpgradeState
+
+log = logging.getLogger("fota_tui.http")
+
+Sleep = Callable[[float], Awaitable[None]]
+REDACTED = "***"
+SENSITIVE_HEADERS = frozenset(
+    {"authorization", "vz-m2m-token", "token", "api-key", "app_key", "access_token", "cookie"}
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retries for idempotent reads only: transport errors, 408/429/5xx, Retry-After."""
+
+    attempts: int = 3  # total tries, including the first
+    backoff: float = 0.5  # first delay; doubles each time
+    max_delay: float = 10.0
+    max_retry_after: float = 30.0  # longer waits are surfaced instead of slept
+
+    def delay(self, attempt: int, error: ProviderError) -> float | None:
+        """Seconds to wait before try ``attempt + 1``, or None to give up."""
+        if attempt >= self.attempts or not error.retryable:
+            return None
+        if isinstance(error, ProviderRateLimited) and error.retry_after is not None:
+            return error.retry_after if error.retry_after <= self.max_retry_after else None
+        return min(self.backoff * 2 ** (attempt - 1), self.max_delay)
+
+
+NO_RETRY = RetryPolicy(attempts=1)
+
+
+class RateLimiter:
+    """A sliding-window limiter: at most ``calls`` per ``period`` seconds."""
+
+    def __init__(
+        self,
+        calls: int,
+        period: float = 60.0,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.calls = calls
+        self.period = period
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._stamps: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    def _trim(self, now: float) -> None:
+        while self._stamps and now - self._stamps[0] >= self.period:
+            self._stamps.popleft()
+
+    @property
+    def remaining(self) -> int:
+        self._trim(self._monotonic())
+        return max(self.calls - len(self._stamps), 0)
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = self._monotonic()
+                self._trim(now)
+                if len(self._stamps) < self.calls:
+                    self._stamps.append(now)
+                    return
+                await self._sleep(self.period - (now - self._stamps[0]) + 0.001)
+
+
+@dataclass
+class ClientOptions:
+    """Everything an adapter needs that is not a platform credential."""
+
+    name: str
+    base_url: str
+    timeout: float = 15.0
+    verify_tls: bool = True
+    ca_bundle: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+    transport: httpx.AsyncBaseTransport | None = None
+    status_map: Mapping[str, str] = field(default_factory=dict)
+    rate_limit_per_minute: int | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    sleep: Sleep = asyncio.sleep
+    monotonic: Callable[[], float] = time.monotonic
+    max_connections: int = 10
+
+    def build_client(self, auth: httpx.Auth | None = None, **headers: str) -> httpx.AsyncClient:
+        verify: Any = self.ca_bundle if (self.verify_tls and self.ca_bundle) else self.verify_tls
+        cert = (
+            (self.client_cert, self.client_key)
+            if self.client_cert and self.client_key
+            else self.client_cert
+        )
+        kwargs: dict[str, Any] = {}
+        if self.transport is None:
+            kwargs["verify"] = verify
+            if cert:
+                kwargs["cert"] = cert
+            kwargs["limits"] = httpx.Limits(max_connections=self.max_connections)
+        else:
+            kwargs["transport"] = self.transport
+        return httpx.AsyncClient(
+            base_url=self.base_url.rstrip("/"),
+            timeout=httpx.Timeout(self.timeout),
+            auth=auth,
+            headers={"accept": "application/json", **headers},
+            event_hooks={"request": [_log_request], "response": [_log_response]},
+            **kwargs,
+        )
+
+    def map_status(self, raw: Any, default: UpgradeState) -> UpgradeState:
+        """Apply the profile's ``status_map`` override before the built-in table."""
+        override = self.status_map.get(str(raw).strip())
+        return UpgradeState(override) if override else default
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: (REDACTED if k.lower() in SENSITIVE_HEADERS else v) for k, v in headers.items()}
+
+
+async def _log_request(request: httpx.Request) -> None:
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug(
+            "→ %s %s %s",
+            request.method,
+            request.url.copy_with(query=None),
+            redact_headers(request.headers),
+        )
+
+
+async def _log_response(response: httpx.Response) -> None:
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("← %s %s", response.status_code, response.request.url.copy_with(query=None))
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """``Retry-After`` as seconds (delta-seconds or HTTP date); None when absent/invalid."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+def map_transport_error(provider: str, exc: httpx.HTTPError) -> ProviderError:
+    """httpx exceptions → the error taxonomy (nothing httpx crosses the boundary)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return ProviderTimeout(provider, f"no answer in time ({type(exc).__name__})")
+    if isinstance(exc, httpx.ConnectError):
+        return ProviderUnavailable(provider, f"cannot connect: {exc}")
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+        return ProviderUnavailable(provider, f"connection dropped: {exc}")
+    if isinstance(exc, httpx.TransportError):
+        return ProviderUnavailable(provider, f"transport error: {exc}")
+    return ProviderUnavailable(provider, f"HTTP error: {exc}")
+
+
+def map_http_status(
+    provider: str,
+    response: httpx.Response,
+    *,
+    code: str | None = None,
+    message: str | None = None,
+) -> ProviderError | None:
+    """A generic mapping of HTTP status codes; adapters refine it with their envelopes."""
+    status = response.status_code
+    if status < 400:
+        return None
+    text = message or response.reason_phrase or f"HTTP {status}"
+    if status == 429:
+        return ProviderRateLimited(
+            provider, text, retry_after=retry_after_seconds(response.headers.get("retry-after"))
+        )
+    if status == 401:
+        return ProviderAuthError(provider, text)
+    if status == 404:
+        return ProviderNotFound(provider, text, code=code, status=status)
+    if status == 408 or status >= 500:
+        return ProviderUnavailable(provider, f"HTTP {status}: {text}")
+    return ProviderRejected(provider, text, code=code, status=status)
+
+
+def parse_json(provider: str, response: httpx.Response) -> Any:
+    """The body as JSON, or ``ProviderProtocolError`` naming what came back."""
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        snippet = response.content[:60].decode("utf-8", "replace")
+        raise ProviderProtocolError(
+            provider, f"HTTP {response.status_code}: body is not valid JSON ({snippet!r}…)"
+        ) from None
+
+
+def expect(provider: str, value: Any, kind: type | tuple[type, ...], what: str) -> Any:
+    """Check a decoded JSON value's type, or raise ``ProviderProtocolError``."""
+    if not isinstance(value, kind):
+        raise ProviderProtocolError(
+            provider, f"{what}: expected {_type_names(kind)}, got {type(value).__name__}"
+        )
+    return value
+
+
+def _type_names(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(k.__name__ for k in kinds)
+
+
+async def with_retries(
+    provider: str,
+    call: Callable[[], Awaitable[Any]],
+    *,
+    policy: RetryPolicy,
+    sleep: Sleep = asyncio.sleep,
+) -> Any:
+    """Run ``call`` (an idempotent read) under ``policy``; errors are already mapped."""
+    attempt = 1
+    while True:
+        try:
+            return await call()
+        except ProviderError as error:
+            delay = policy.delay(attempt, error)
+            if delay is None:
+                raise
+            log.info("%s: retry %d after %.2fs (%s)", provider, attempt, delay, error.title)
+            await sleep(delay)
+            attempt += 1

@@ -1,0 +1,163 @@
+"""Fault injection, per platform, switchable at start and at run time.
+
+Spec syntax (CLI ``--faults``): comma-separated ``PLATFORM:FAULT=VALUE`` items, where
+PLATFORM is a platform kind or ``*`` for all, FAULT one of ``FAULTS`` and VALUE a
+probability in [0, 1] (``latency`` takes seconds instead). Example:
+``oceanconnect:throttle=0.2,aovx:malformed=0.05,thingspace:latency=1.5,*:chaos=0.2``.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+
+from fota_tui.errors import UsageError
+from fota_tui.models import ProviderKind
+from fota_tui.sim.http import SimRequest
+
+# Faults drawn per request; ``chaos`` picks one of them at random.
+FAULTS = (
+    "latency",
+    "error",
+    "throttle",
+    "malformed",
+    "truncated",
+    "reset",
+    "token_expiry",
+    "chaos",
+)
+_CHAOS = ("error", "throttle", "malformed", "truncated", "reset", "token_expiry", "slow")
+
+
+@dataclass
+class ScriptedFault:
+    """A fault that hits matching requests ``times`` times (tests)."""
+
+    kind: ProviderKind
+    fault: str  # one of FAULTS (not chaos) or "reset_after": answer is lost after handling
+    method: str | None = None
+    path_contains: str | None = None
+    times: int = 1
+
+    def matches(self, kind: ProviderKind, request: SimRequest) -> bool:
+        return (
+            kind is self.kind
+            and (self.method is None or request.method.upper() == self.method.upper())
+            and (self.path_contains is None or self.path_contains in request.path)
+        )
+
+
+@dataclass(frozen=True)
+class Decision:
+    latency: float = 0.0
+    fault: str | None = None  # what to do instead of / after answering
+
+
+@dataclass
+class FaultInjector:
+    seed: int = 0
+    rates: dict[ProviderKind, dict[str, float]] = field(default_factory=dict)
+    scripted: list[ScriptedFault] = field(default_factory=list)
+    injected: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(f"faults:{self.seed}")
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_spec(cls, spec: str | None, seed: int = 0) -> FaultInjector:
+        injector = cls(seed=seed)
+        injector.apply_spec(spec or "")
+        return injector
+
+    def apply_spec(self, spec: str) -> None:
+        for kind, fault, value in parse_spec(spec):
+            kinds = list(ProviderKind) if kind is None else [kind]
+            for k in kinds:
+                self.set(k, **{fault: value})
+
+    def set(self, kind: ProviderKind, **rates: float) -> None:
+        for fault, value in rates.items():
+            if fault not in FAULTS:
+                raise UsageError(f"unknown fault {fault!r}; expected one of {', '.join(FAULTS)}")
+            self.rates.setdefault(kind, {})[fault] = value
+
+    def clear(self, kind: ProviderKind | None = None) -> None:
+        if kind is None:
+            self.rates.clear()
+            self.scripted.clear()
+        else:
+            self.rates.pop(kind, None)
+            self.scripted = [s for s in self.scripted if s.kind is not kind]
+
+    def script(
+        self,
+        kind: ProviderKind,
+        fault: str,
+        *,
+        method: str | None = None,
+        path_contains: str | None = None,
+        times: int = 1,
+    ) -> None:
+        self.scripted.append(ScriptedFault(kind, fault, method, path_contains, times))
+
+    def decide(self, kind: ProviderKind, request: SimRequest) -> Decision:
+        with self._lock:
+            for scripted in self.scripted:
+                if scripted.times > 0 and scripted.matches(kind, request):
+                    scripted.times -= 1
+                    return self._count(Decision(fault=scripted.fault))
+            rates = self.rates.get(kind)
+            if not rates:
+                return Decision()
+            latency = rates.get("latency", 0.0)
+            for fault in FAULTS[1:]:
+                p = rates.get(fault, 0.0)
+                if p and self._rng.random() < p:
+                    if fault == "chaos":
+                        fault = self._rng.choice(_CHAOS)
+                        if fault == "slow":
+                            return self._count(Decision(latency + self._rng.uniform(0.5, 2.0)))
+                    return self._count(Decision(latency, fault))
+            return Decision(latency)
+
+    def _count(self, decision: Decision) -> Decision:
+        key = decision.fault or "slow"
+        self.injected[key] = self.injected.get(key, 0) + 1
+        return decision
+
+
+def parse_spec(spec: str) -> list[tuple[ProviderKind | None, str, float]]:
+    """Parse ``--faults``; raises ``UsageError`` naming the bad item."""
+    items = []
+    for raw in filter(None, (part.strip() for part in spec.split(","))):
+        try:
+            target, rest = raw.split(":", 1)
+            fault, value_text = rest.split("=", 1)
+        except ValueError:
+            raise UsageError(
+                f"--faults: {raw!r} is not PLATFORM:FAULT=VALUE (e.g. aovx:malformed=0.05)"
+            ) from None
+        target, fault = target.strip(), fault.strip()
+        try:
+            kind = None if target == "*" else ProviderKind(target)
+        except ValueError:
+            names = ", ".join(k.value for k in ProviderKind)
+            raise UsageError(
+                f"--faults: unknown platform {target!r}; expected {names} or *"
+            ) from None
+        if fault not in FAULTS:
+            raise UsageError(
+                f"--faults: unknown fault {fault!r}; expected one of {', '.join(FAULTS)}"
+            )
+        try:
+            value = float(value_text)
+        except ValueError:
+            raise UsageError(f"--faults: {raw!r}: {value_text!r} is not a number") from None
+        if fault != "latency" and not 0 <= value <= 1:
+            raise UsageError(f"--faults: {raw!r}: a probability must be between 0 and 1")
+        if value < 0:
+            raise UsageError(f"--faults: {raw!r}: latency must be >= 0 seconds")
+        items.append((kind, fault, value))
+    return items
