@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from fota_tui.models import (
@@ -32,6 +33,28 @@ class PlannedRequest:
     params: dict[str, Any] = field(default_factory=dict)
     body: Any = None
     note: str | None = None
+
+
+@dataclass(frozen=True)
+class LocalGroup:
+    """A campaign that only fota-tui knows (OneNET command batches, AOVX OTA sends).
+
+    The campaign service records one per submission; adapters attach matching
+    platform records to it instead of an inferred batch.
+    """
+
+    campaign_id: str
+    provider: str
+    created_at: datetime
+    device_ids: tuple[str, ...]
+    name: str | None = None
+    firmware: str | None = None
+    firmware_to: str | None = None
+    job_refs: tuple[str, ...] = ()  # platform ids returned by the create, if any
+
+
+class GroupSource(Protocol):
+    def groups(self, provider: str) -> list[LocalGroup]: ...
 
 
 @runtime_checkable

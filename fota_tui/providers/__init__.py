@@ -1,0 +1,1 @@
+"""Platform adapters behind one contract (see base.py)."""

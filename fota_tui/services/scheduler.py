@@ -1,0 +1,178 @@
+"""The live refresh loop: one cadence per provider, jitter, back-off, pause.
+
+Headless: events go to an injected ``publish`` callback; the console turns them into
+replaceable Textual messages. Time comes from injected ``monotonic``/``sleep`` so tests
+drive ``tick()`` deterministically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+from fota_tui.errors import ProviderAuthError, ProviderError, ProviderRateLimited
+from fota_tui.providers.base import ProviderClient
+from fota_tui.services.snapshot import ProviderSnapshot, fetch_snapshot
+
+log = logging.getLogger(__name__)
+
+Fetch = Callable[[ProviderClient], Awaitable[ProviderSnapshot]]
+
+
+@dataclass(frozen=True)
+class RefreshStarted:
+    provider: str
+
+
+@dataclass(frozen=True)
+class RefreshSucceeded:
+    provider: str
+    snapshot: ProviderSnapshot
+
+
+@dataclass(frozen=True)
+class RefreshFailed:
+    provider: str
+    error: ProviderError
+    failures: int  # consecutive
+    retry_in: float  # seconds
+
+
+@dataclass(frozen=True)
+class HealthChanged:
+    """Sent once on healthy → failing and once on recovery, never per poll."""
+
+    provider: str
+    healthy: bool
+    reason: str | None = None
+
+
+SchedulerEvent = RefreshStarted | RefreshSucceeded | RefreshFailed | HealthChanged
+
+
+@dataclass
+class ProviderSchedule:
+    due: float = 0.0
+    failures: int = 0
+    healthy: bool | None = None
+    running: bool = False
+    last_error: ProviderError | None = None
+
+
+@dataclass
+class RefreshScheduler:
+    clients: Mapping[str, ProviderClient]
+    interval: float
+    publish: Callable[[SchedulerEvent], None]
+    jitter: float = 0.1  # ± share of the interval
+    max_backoff: float = 300.0
+    transient_grace: int = 3  # failures retried at the normal cadence
+    fetch: Fetch = fetch_snapshot
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    rng: random.Random = field(default_factory=random.Random)
+
+    def __post_init__(self) -> None:
+        now = self.monotonic()
+        self.schedules = {name: ProviderSchedule(due=now) for name in self.clients}
+        self.paused = False
+        self._wake = asyncio.Event()
+
+    # -- control -------------------------------------------------------------
+    def refresh_now(self, provider: str | None = None) -> None:
+        now = self.monotonic()
+        for name, schedule in self.schedules.items():
+            if provider in (None, name):
+                schedule.due = now
+        self._wake.set()
+
+    def pause(self) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+        self._wake.set()
+
+    def toggle_pause(self) -> bool:
+        self.resume() if self.paused else self.pause()
+        return self.paused
+
+    def next_due(self) -> float:
+        return min((s.due for s in self.schedules.values() if not s.running), default=0.0)
+
+    # -- work ----------------------------------------------------------------
+    async def tick(self) -> None:
+        """Refresh every provider that is due (concurrently) and wait for them."""
+        if self.paused:
+            return
+        now = self.monotonic()
+        due = [n for n, s in self.schedules.items() if s.due <= now and not s.running]
+        await asyncio.gather(*(self._refresh(name) for name in due))
+
+    async def run(self) -> None:
+        """Tick forever; cancelled by the caller."""
+        while True:
+            self._wake.clear()  # before the tick, so a wake-up during it is not lost
+            await self.tick()
+            delay = 3600.0 if self.paused else max(self.next_due() - self.monotonic(), 0.05)
+            sleeper = asyncio.ensure_future(self.sleep(delay))
+            waker = asyncio.ensure_future(self._wake.wait())
+            try:
+                await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                sleeper.cancel()
+                waker.cancel()
+
+    async def _refresh(self, name: str) -> None:
+        schedule = self.schedules[name]
+        schedule.running = True
+        self.publish(RefreshStarted(name))
+        try:
+            snapshot = await self.fetch(self.clients[name])
+        except ProviderError as error:
+            self._failed(name, schedule, error)
+        except Exception as exc:  # a bug in an adapter must not stop the loop
+            log.exception("refresh of %s failed unexpectedly", name)
+            self._failed(name, schedule, ProviderError(name, f"unexpected error: {exc!r}"))
+        else:
+            schedule.failures = 0
+            schedule.last_error = None
+            schedule.due = self.monotonic() + self._jittered(self.interval)
+            self.publish(RefreshSucceeded(name, snapshot))
+            if schedule.healthy is False:
+                self.publish(HealthChanged(name, True))
+            schedule.healthy = True
+        finally:
+            schedule.running = False
+
+    def _failed(self, name: str, schedule: ProviderSchedule, error: ProviderError) -> None:
+        schedule.failures += 1
+        schedule.last_error = error
+        delay = self.backoff(schedule.failures, error)
+        schedule.due = self.monotonic() + delay
+        self.publish(RefreshFailed(name, error, schedule.failures, delay))
+        if schedule.healthy is not False:
+            self.publish(HealthChanged(name, False, f"{error.title}: {error.message}"))
+        schedule.healthy = False
+
+    def backoff(self, failures: int, error: ProviderError) -> float:
+        """When to try again after ``failures`` consecutive failures.
+
+        Transient errors keep the cadence for a few polls (so a pane recovers within one
+        interval of the platform recovering), then back off exponentially. Auth errors
+        back off at once (repeated logins can lock an account). Never sooner than
+        ``retry_after``.
+        """
+        grace = 0 if isinstance(error, ProviderAuthError) else self.transient_grace
+        exponent = max(failures - grace, 0)
+        delay = min(self.interval * 2**exponent, max(self.max_backoff, self.interval))
+        if isinstance(error, ProviderRateLimited) and error.retry_after:
+            delay = max(delay, error.retry_after)
+        return self._jittered(delay)
+
+    def _jittered(self, seconds: float) -> float:
+        return seconds * (1 + self.rng.uniform(-self.jitter, self.jitter))

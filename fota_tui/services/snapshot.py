@@ -1,0 +1,79 @@
+"""One provider's picture at one moment: what a refresh produces and the cache stores."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from fota_tui.errors import ProviderError
+from fota_tui.models import (
+    AuthState,
+    Campaign,
+    Device,
+    DeviceUpgrade,
+    ProviderHealth,
+    ProviderKind,
+    UtcDatetime,
+    utcnow,
+)
+from fota_tui.providers.base import ProviderClient
+
+
+class ProviderSnapshot(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    provider: str
+    kind: ProviderKind
+    fetched_at: UtcDatetime
+    health: ProviderHealth
+    devices: tuple[Device, ...] = ()
+    upgrades: tuple[DeviceUpgrade, ...] = ()
+    campaigns: tuple[Campaign, ...] = ()
+    duration_ms: float = 0.0
+
+
+async def fetch_snapshot(client: ProviderClient, now: datetime | None = None) -> ProviderSnapshot:
+    """Read devices, upgrades and campaigns concurrently. Raises ``ProviderError``."""
+    started = time.monotonic()
+
+    async def devices() -> tuple[Device, ...]:
+        return tuple([d async for d in client.devices()])
+
+    async def upgrades() -> tuple[DeviceUpgrade, ...]:
+        return tuple([u async for u in client.upgrades()])
+
+    async def campaigns() -> tuple[Campaign, ...]:
+        return tuple(await client.campaigns())
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            d = group.create_task(devices())
+            u = group.create_task(upgrades())
+            c = group.create_task(campaigns())
+    except* ProviderError as failures:
+        raise failures.exceptions[0] from None
+    elapsed = (time.monotonic() - started) * 1000
+    limiter = getattr(client, "limiter", None)
+    health = ProviderHealth(
+        provider=client.name,
+        kind=client.kind,
+        ok=True,
+        checked_at=now or utcnow(),
+        latency_ms=round(elapsed, 1),
+        auth=AuthState.OK,
+        rate_limit_remaining=limiter.remaining if limiter else None,
+        rate_limit_total=limiter.calls if limiter else None,
+    )
+    return ProviderSnapshot(
+        provider=client.name,
+        kind=client.kind,
+        fetched_at=health.checked_at,
+        health=health,
+        devices=d.result(),
+        upgrades=u.result(),
+        campaigns=c.result(),
+        duration_ms=round(elapsed, 1),
+    )

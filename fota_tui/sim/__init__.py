@@ -1,0 +1,1 @@
+"""The platform simulator: one seeded fleet, four dialects, faults, two ways to serve."""
