@@ -21,7 +21,7 @@ from fota_tui.sim.faults import FaultInjector
 from fota_tui.sim.fleet import SimFleet, Timing
 from fota_tui.sim.http import SimRequest, SimResponse
 
-IN_PROCESS_ROOT = "http://sim.invalid"  # never resolvable: in-process only
+IN_PROCESS_ROOT = "http://sim.localhost"  # RFC 6761 loopback name; in-process only
 DEFAULT_DEVICES = 2000
 # Share of the fleet each platform gets.
 _SHARES = {

@@ -1,0 +1,101 @@
+"""The ``fota-tui`` command: argument parsing and dispatch only.
+
+``main()`` returns an exit code: 0 ok, 1 provider/unexpected error, 2 usage or config
+error. Expected errors print one line per problem, never a traceback; ``--debug`` shows
+the traceback of unexpected ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Sequence
+from types import ModuleType
+
+from fota_tui import __version__
+from fota_tui.commands import register_all
+from fota_tui.config.paths import resolve_paths
+from fota_tui.errors import FotaError
+from fota_tui.logs import setup_logging
+
+CONSOLE_MODULE = "fota_tui.tui.app"
+NOT_BUILT = "The console is not built yet; use 'fota-tui profiles …' / 'fota-tui locate'"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fota-tui",
+        description="Keyboard-first console for firmware-over-the-air upgrades across"
+        " Verizon ThingSpace, Huawei OceanConnect, China Mobile OneNET and AOVX."
+        " Without a command, opens the console.",
+    )
+    parser.add_argument("--version", action="version", version=f"fota-tui {__version__}")
+    parser.add_argument(
+        "--config-dir",
+        metavar="DIR",
+        help="config dir (default: $FOTA_TUI_CONFIG_DIR or the"
+        " platform's user config dir; see 'fota-tui locate')",
+    )
+    parser.add_argument("--profile", metavar="NAME", help="profile to use (default: the default)")
+    parser.add_argument("--demo", action="store_true", help="use the built-in simulated fleet")
+    parser.add_argument("--read-only", action="store_true", help="never change anything")
+    parser.add_argument("--low-bandwidth", action="store_true", help="refresh less, fetch less")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    register_all(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors (2)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    try:
+        _start_logging(args)
+        if getattr(args, "func", None) is None:
+            return _run_console(args)
+        return int(args.func(args))
+    except FotaError as err:
+        print(f"fota-tui: {err.title}: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("fota-tui: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc()
+        # Only the type (and, for OS errors, the OS reason): other messages may hold data.
+        detail = type(exc).__name__
+        if isinstance(exc, OSError) and exc.strerror:
+            detail += f": {exc.strerror}" + (f": {exc.filename}" if exc.filename else "")
+        hint = "" if args.debug else "; rerun with --debug to see the traceback"
+        print(f"fota-tui: unexpected error ({detail}){hint}", file=sys.stderr)
+        return 1
+
+
+def _start_logging(args: argparse.Namespace) -> None:
+    """The rotating log file; a log dir we cannot write to must not stop the command."""
+    try:
+        setup_logging(resolve_paths(args.config_dir).log_dir, debug=args.debug)
+    except OSError as exc:
+        print(f"fota-tui: warning: no log file ({exc.strerror})", file=sys.stderr)
+
+
+def _run_console(args: argparse.Namespace) -> int:
+    """Open the TUI, imported lazily so the other commands never load textual."""
+    module: ModuleType | None
+    try:
+        module = importlib.import_module(CONSOLE_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("fota_tui.tui", CONSOLE_MODULE):
+            raise
+        module = None
+    run_console = getattr(module, "run_console", None)
+    if run_console is None:
+        print(NOT_BUILT, file=sys.stderr)
+        return 2
+    return int(run_console(args))

@@ -1,0 +1,32 @@
+"""Shared fixtures. Every test runs with its own config/cache/data/log dirs under tmp_path,
+so no test can touch the real user directories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fota_tui.config.paths import AppPaths, resolve_paths
+
+DIR_ENV_VARS = {
+    "config": "FOTA_TUI_CONFIG_DIR",
+    "cache": "FOTA_TUI_CACHE_DIR",
+    "data": "FOTA_TUI_DATA_DIR",
+    "log": "FOTA_TUI_LOG_DIR",
+}
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """Point $FOTA_TUI_{CONFIG,CACHE,DATA,LOG}_DIR at (not yet created) tmp_path subdirs."""
+    dirs = {name: tmp_path / "fota-tui" / name for name in DIR_ENV_VARS}
+    for name, var in DIR_ENV_VARS.items():
+        monkeypatch.setenv(var, str(dirs[name]))
+    return dirs
+
+
+@pytest.fixture
+def app_paths(isolated_dirs: dict[str, Path]) -> AppPaths:
+    """The resolved paths for the isolated dirs."""
+    return resolve_paths()
