@@ -1,0 +1,438 @@
+"""The Huawei OceanConnect adapter (IOCM auth/devices, IODM northbound v1.5.0 upgrades).
+
+Written from providers.md section 4 and seed 004. Every call carries ``app_key`` and
+``Authorization: Bearer`` (see ``auth.py``). Paging is 0-based ``pageNo``/``pageSize``
+with ``totalCount``; later pages are fetched a few at a time. A client-side limiter keeps
+under the platform's 100 calls / 60 s per app (``options.rate_limit_per_minute``), and a
+403 ``1010009`` becomes ``ProviderRateLimited``. Errors arrive as
+``{"error_code", "error_desc"}`` (shape inferred). v1.5.0 has no stop/cancel for tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import math
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterable
+from contextlib import aclosing
+from functools import partial
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import SecretStr
+
+from fota_tui.errors import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderNotFound,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderUnavailable,
+)
+from fota_tui.models import (
+    Campaign,
+    CampaignDetail,
+    CampaignSpec,
+    CampaignState,
+    Capabilities,
+    Device,
+    DeviceUpgrade,
+    Firmware,
+    ProviderKind,
+)
+from fota_tui.providers import http as plumbing
+from fota_tui.providers.adapter import HttpAdapter
+from fota_tui.providers.base import GroupSource, PlannedRequest
+from fota_tui.providers.http import ClientOptions, RateLimiter, parse_json
+from fota_tui.providers.oceanconnect import normalize
+from fota_tui.providers.oceanconnect.auth import OceanConnectAuth
+from fota_tui.providers.oceanconnect.plan import IODM, TaskRequest, task_requests
+from fota_tui.providers.oceanconnect.wire import (
+    CategoryPage,
+    CreateTaskResponse,
+    DevicePage,
+    ErrorBody,
+    OperationInfo,
+    OperationPage,
+    Page,
+    SubOperationInfo,
+    SubOperationPage,
+    TokenResponse,
+    load,
+)
+
+LOGIN = "/iocm/app/sec/v1.1.0/login"
+REFRESH = "/iocm/app/sec/v1.1.0/refreshToken"
+DEVICES = "/iocm/app/dm/v1.4.0/devices"
+CATEGORY = f"{IODM}/category"
+OPERATIONS = f"{IODM}/operations"
+DEFAULT_RATE_LIMIT = 100  # calls / 60 s per app, the platform default
+
+THROTTLED = "1010009"
+AUTH_CODES = frozenset({"100208", "100247", "102202", "100217", "100220", "1010005"})
+NOT_FOUND_CODES = frozenset({"123002", "123009", "100403"})
+# Create-task codes (seed 004) → the request field at fault.
+FIELDS = {
+    "120015": "fileId",
+    "123016": "fileId",
+    "123002": "fileId",
+    "123019": "targets.manufacturerName",
+    "123020": "targets.deviceType",
+    "123021": "targets.model",
+    "123022": "targets",
+    "123023": "targets",
+    "123024": "targets",
+    "123025": "policy.executeType",
+    "123026": "policy.startTime",
+    "123028": "policy.retryTimes",
+    "123029": "pageSize",
+    "123032": "policy.startTime",
+    "123033": "policy.startTime",
+    "123034": "policy.endTime",
+}
+
+PageT = TypeVar("PageT", bound=Page)
+T = TypeVar("T")
+
+
+class WindowLimiter(RateLimiter):
+    """The shared sliding-window limiter, plus when its window next frees a slot."""
+
+    def wait_time(self) -> float:
+        now = self._monotonic()
+        self._trim(now)
+        if not self._stamps:
+            return self.period
+        return max(self.period - (now - self._stamps[0]), 1.0)
+
+
+class OceanConnectClient(HttpAdapter):
+    kind: ClassVar[ProviderKind] = ProviderKind.OCEANCONNECT
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        cancel_campaign=False,
+        device_groups=True,
+        max_targets_per_campaign=256,
+        rate_limit_per_minute=DEFAULT_RATE_LIMIT,
+    )
+    page_concurrency = 4
+    device_page_size = 250
+    task_page_size = 100
+
+    def __init__(
+        self,
+        options: ClientOptions,
+        *,
+        app_id: str,
+        secret: SecretStr,
+        groups: GroupSource | None = None,
+    ) -> None:
+        if options.rate_limit_per_minute is None:
+            options = dataclasses.replace(options, rate_limit_per_minute=DEFAULT_RATE_LIMIT)
+        super().__init__(options)
+        self.limiter: WindowLimiter = WindowLimiter(
+            options.rate_limit_per_minute or DEFAULT_RATE_LIMIT,
+            60.0,
+            monotonic=options.monotonic,
+            sleep=options.sleep,
+        )
+        self.app_id = app_id
+        self._secret = secret
+        self.groups = groups  # unused: OceanConnect returns native task ids
+        self.auth = OceanConnectAuth(
+            self._token_request, monotonic=options.monotonic, before_resend=self.limiter.acquire
+        )
+
+    def __repr__(self) -> str:
+        return f"OceanConnectClient(name={self.name!r}, app_id={self.app_id!r})"
+
+    def _build_client(self) -> httpx.AsyncClient:
+        return self.options.build_client(auth=self.auth, app_key=self.app_id)
+
+    # -- auth --------------------------------------------------------------------
+    async def _token_request(self, refresh_token: str | None) -> TokenResponse:
+        """Login (form body) or refresh (JSON body); sent without the auth flow."""
+        secret = self._secret.get_secret_value()
+        if refresh_token is None:
+            response = await self._send(
+                "POST", LOGIN, data={"appId": self.app_id, "secret": secret}, auth=None
+            )
+        else:
+            body = {"appId": self.app_id, "secret": secret, "refreshToken": refresh_token}
+            response = await self._send("POST", REFRESH, json=body, auth=None)
+        return load(self.name, TokenResponse, self._decode(response), "token answer")
+
+    # -- envelope ----------------------------------------------------------------
+    def _decode(self, response: httpx.Response) -> Any:
+        if response.status_code < 400:
+            if not response.content.strip():
+                return None
+            return parse_json(self.name, response)
+        raise self._error(response)
+
+    def _error(self, response: httpx.Response) -> ProviderError:
+        status = response.status_code
+        try:
+            raw = json.loads(response.content)
+            body = ErrorBody.model_validate(raw) if isinstance(raw, dict) else ErrorBody()
+        except ValueError:  # not JSON, or a wrongly-typed envelope
+            body = ErrorBody()
+        code, desc = body.error_code, body.error_desc or response.reason_phrase
+        if code is None:
+            mapped = plumbing.map_http_status(self.name, response)
+            assert mapped is not None
+            if isinstance(mapped, ProviderRateLimited) and mapped.retry_after is None:
+                mapped.retry_after = self.limiter.wait_time()
+            return mapped
+        text = f"{desc} [{code}]"
+        if code == THROTTLED or status == 429:
+            header = plumbing.retry_after_seconds(response.headers.get("retry-after"))
+            return ProviderRateLimited(
+                self.name,
+                f"{text}: over the app's call limit",
+                retry_after=header if header is not None else self.limiter.wait_time(),
+            )
+        if code in AUTH_CODES or status == 401:
+            return ProviderAuthError(self.name, text)
+        if code in NOT_FOUND_CODES or status == 404:
+            return ProviderNotFound(
+                self.name, desc, code=code, field=FIELDS.get(code), status=status
+            )
+        if status >= 500 or status == 408:
+            return ProviderUnavailable(self.name, f"HTTP {status}: {text}")
+        return ProviderRejected(self.name, desc, code=code, field=FIELDS.get(code), status=status)
+
+    async def _probe(self) -> None:
+        await self.call("GET", CATEGORY, params={"pageNo": 0, "pageSize": 1})
+
+    # -- paging --------------------------------------------------------------------
+    async def _ordered(
+        self, calls: Iterable[Callable[[], Coroutine[Any, Any, T]]]
+    ) -> AsyncGenerator[T, None]:
+        """Run ``calls`` a few at a time (``page_concurrency``), yielding in order."""
+        pending: deque[asyncio.Task[T]] = deque()
+        queue = iter(calls)
+        try:
+            while True:
+                while len(pending) < self.page_concurrency:
+                    call = next(queue, None)
+                    if call is None:
+                        break
+                    pending.append(asyncio.ensure_future(call()))
+                if not pending:
+                    return
+                yield await pending.popleft()
+        finally:
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _page(
+        self, path: str, params: dict[str, Any], page_no: int, size: int, model: type[PageT]
+    ) -> PageT:
+        data = await self.call("GET", path, params={**params, "pageNo": page_no, "pageSize": size})
+        return load(self.name, model, data, f"{path.rsplit('/', 1)[-1]} page {page_no}")
+
+    async def _pages(
+        self, path: str, params: dict[str, Any], size: int, model: type[PageT]
+    ) -> AsyncIterator[PageT]:
+        """Every page in order: page 0 first (for ``totalCount``), then the rest."""
+        first = await self._page(path, params, 0, size, model)
+        yield first
+        if not _rows(first):
+            return
+        calls = (
+            partial(self._page, path, params, n, size, model)
+            for n in range(1, math.ceil(first.totalCount / size))
+        )
+        async with aclosing(self._ordered(calls)) as pages:
+            async for page in pages:
+                yield page
+                if not _rows(page):  # fewer records than totalCount promised
+                    return
+
+    async def _task_list(self, **filters: str) -> list[OperationInfo]:
+        pages = self._pages(OPERATIONS, filters, self.task_page_size, OperationPage)
+        return [info async for page in pages for info in page.data]
+
+    def _sub_path(self, operation_id: str) -> str:
+        return f"{OPERATIONS}/{quote(operation_id, safe='')}/subOperations"
+
+    async def _sub_operations(self, operation_id: str) -> AsyncIterator[SubOperationInfo]:
+        path = self._sub_path(operation_id)
+        async for page in self._pages(path, {}, self.task_page_size, SubOperationPage):
+            for sub in page.data:
+                yield sub
+
+    async def _all_sub_operations(
+        self, tasks: list[OperationInfo]
+    ) -> AsyncIterator[tuple[OperationInfo, SubOperationInfo]]:
+        """Subtasks of many tasks through one window: page counts come from ``staResult``."""
+        size = self.task_page_size
+        plan = [
+            (info, n)
+            for info in tasks
+            for n in range(
+                max(1, math.ceil((info.staResult.total if info.staResult else 0) / size))
+            )
+        ]
+        calls = (
+            partial(self._page, self._sub_path(info.operationId), {}, n, size, SubOperationPage)
+            for info, n in plan
+        )
+        async with aclosing(self._ordered(calls)) as pages:
+            index = 0
+            async for page in pages:
+                info, n = plan[index]
+                index += 1
+                for sub in page.data:
+                    yield info, sub
+                last = index == len(plan) or plan[index][0] is not info
+                # staResult undercounted: fetch what totalCount still promises.
+                while last and page.data and (n + 1) * size < page.totalCount:
+                    n += 1
+                    page = await self._page(
+                        self._sub_path(info.operationId), {}, n, size, SubOperationPage
+                    )
+                    for sub in page.data:
+                        yield info, sub
+
+    async def _task(self, operation_id: str) -> OperationInfo:
+        data = await self.call("GET", f"{OPERATIONS}/{quote(operation_id, safe='')}")
+        return load(self.name, OperationInfo, data, f"task {operation_id}")
+
+    async def _packages(self) -> dict[str, Firmware]:
+        return {fw.firmware_id: fw for fw in await self.firmware()}
+
+    # -- reads ---------------------------------------------------------------------
+    async def devices(self) -> AsyncIterator[Device]:
+        async for page in self._pages(DEVICES, {}, self.device_page_size, DevicePage):
+            for record in page.devices:
+                yield normalize.device(self.name, record)
+
+    async def firmware(self) -> list[Firmware]:
+        pages = self._pages(CATEGORY, {}, 100, CategoryPage)
+        return [normalize.firmware(self.name, info) async for page in pages for info in page.data]
+
+    async def campaigns(self) -> list[Campaign]:
+        packages, tasks = await asyncio.gather(self._packages(), self._task_list())
+        return [
+            normalize.campaign(self.name, info, packages, self.options.map_status) for info in tasks
+        ]
+
+    async def upgrades(self) -> AsyncIterator[DeviceUpgrade]:
+        packages, tasks = await asyncio.gather(self._packages(), self._task_list())
+        targets = {info.operationId: normalize.target_version(info, packages) for info in tasks}
+        async for info, sub in self._all_sub_operations(tasks):
+            yield normalize.upgrade(
+                self.name, sub, info.operationId, targets[info.operationId], self.options.map_status
+            )
+
+    async def campaign(self, campaign_id: str) -> CampaignDetail:
+        if not campaign_id.strip():
+            raise ProviderNotFound(self.name, "empty task id", code=None, status=None)
+        info, packages = await asyncio.gather(self._task(campaign_id), self._packages())
+        summary = normalize.campaign(self.name, info, packages, self.options.map_status)
+        devices = [
+            normalize.upgrade(
+                self.name, sub, info.operationId, summary.firmware_to, self.options.map_status
+            )
+            async for sub in self._sub_operations(info.operationId)
+        ]
+        return CampaignDetail(campaign=summary, devices=tuple(devices))
+
+    async def device_history(self, device_id: str) -> list[DeviceUpgrade]:
+        """Tasks listing the device (``deviceId`` filter), then its subtask in each."""
+        packages, tasks = await asyncio.gather(
+            self._packages(), self._task_list(deviceId=device_id)
+        )
+        history = []
+        for info in tasks:
+            target = normalize.target_version(info, packages)
+            async for sub in self._sub_operations(info.operationId):
+                if sub.deviceId == device_id:
+                    history.append(
+                        normalize.upgrade(
+                            self.name, sub, info.operationId, target, self.options.map_status
+                        )
+                    )
+                    break
+        return sorted(history, key=_newest_first)
+
+    # -- writes --------------------------------------------------------------------
+    def plan_campaign(self, spec: CampaignSpec) -> list[PlannedRequest]:
+        base = self.options.base_url.rstrip("/")
+        return [
+            PlannedRequest(
+                method="POST",
+                url=f"{base}{request.path}",
+                body=request.body,
+                note=f"{request.note}; headers app_key: ***, Authorization: Bearer ***",
+            )
+            for request in task_requests(spec)
+        ]
+
+    async def create_campaign(self, spec: CampaignSpec) -> list[Campaign]:
+        """One task per 256 targets; writes are never retried."""
+        requests = task_requests(spec)
+        created: list[tuple[str, TaskRequest]] = []
+        for n, request in enumerate(requests, 1):
+            try:
+                data = await self.call("POST", request.path, read=False, json=request.body)
+                answer = load(self.name, CreateTaskResponse, data, "create task answer")
+            except ProviderError as exc:
+                if created:
+                    ids = ", ".join(op for op, _ in created)
+                    exc.message = (
+                        f"{exc.message} (task {n} of {len(requests)} failed;"
+                        f" already created: {ids})"
+                    )
+                raise
+            created.append((answer.operationId, request))
+        packages: dict[str, Firmware] = {}
+        with contextlib.suppress(ProviderError):  # only names the package version
+            packages = await self._packages()
+        return [await self._created(op, request, spec, packages) for op, request in created]
+
+    async def _created(
+        self,
+        operation_id: str,
+        request: TaskRequest,
+        spec: CampaignSpec,
+        packages: dict[str, Firmware],
+    ) -> Campaign:
+        """The new task as the platform reports it, or a local stand-in if that read fails."""
+        try:
+            info = await self._task(operation_id)
+            return normalize.campaign(self.name, info, packages, self.options.map_status)
+        except ProviderError:
+            return Campaign(
+                provider=self.name,
+                kind=self.kind,
+                campaign_id=operation_id,
+                name=spec.name,
+                state=CampaignState.PENDING,
+                firmware_to=spec.firmware_to,
+                total=0 if request.by_group else len(request.targets),
+                start_at=spec.start_at,
+                end_at=spec.end_at,
+            )
+
+    async def cancel_campaign(self, campaign_id: str) -> Campaign:
+        raise self.unsupported("stop or cancel for upgrade tasks in IODM northbound v1.5.0")
+
+
+def _rows(page: Page) -> list[Any]:
+    rows = getattr(page, "data", None)
+    if rows is None:
+        rows = getattr(page, "devices", [])
+    return list(rows)
+
+
+def _newest_first(upgrade: DeviceUpgrade) -> tuple[bool, float]:
+    when = upgrade.created_at or upgrade.updated_at
+    return (when is None, -(when.timestamp() if when else 0.0))
