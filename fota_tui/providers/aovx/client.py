@@ -1,0 +1,509 @@
+"""The AOVX cloud adapter (providers.md section 1, seed page 000).
+
+- Envelope ``{"code", "message", "data"}`` with ``code`` 200 on success; errors are HTTP 200
+  with another ``code`` and an English or Chinese ``message`` (inferred): 401 or a
+  token-invalid message → re-login once (auth error with a fixed token), 429 → rate
+  limited (``Retry-After`` honoured when sent), 404 → not found, >= 500 → unavailable
+  (5xx codes; retried for reads), anything else → rejected with the platform's code and message.
+- Auth: ``token: <tokenId>`` from a fixed ``token`` or a login at ``login_path`` (public
+  path unknown; default ``/system/user/login``) with ``{"userName", "password"}`` where
+  the password is the MD5 hex of the plaintext (sent as given when ``password_is_md5``).
+- Paging: 1-based ``pageNum``/``pageSize``; ``size`` is the page count; pages after the
+  first are fetched concurrently (bounded) and paging stops at ``size`` or a short page.
+- No job ids: see ``grouping`` for how records become campaigns. The server's clock is
+  read from each answer's ``Date`` header, so time windows and the send time of a create
+  follow the platform, not the local clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar, TypeVar
+
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from fota_tui.errors import (
+    ConfigError,
+    ProviderAuthError,
+    ProviderError,
+    ProviderNotFound,
+    ProviderProtocolError,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderUnavailable,
+)
+from fota_tui.models import (
+    AuthState,
+    Campaign,
+    CampaignDetail,
+    CampaignSpec,
+    CampaignState,
+    Capabilities,
+    Device,
+    DeviceUpgrade,
+    Firmware,
+    ProviderKind,
+    UpgradeState,
+    state_counts,
+    utcnow,
+)
+from fota_tui.providers.adapter import HttpAdapter
+from fota_tui.providers.aovx import command, grouping, normalize
+from fota_tui.providers.aovx.auth import AovxAuth
+from fota_tui.providers.aovx.wire import (
+    Envelope,
+    LoginData,
+    OnlineStatus,
+    OtaRecord,
+    Page,
+    Terminal,
+    TerminalInfo,
+)
+from fota_tui.providers.base import GroupSource, LocalGroup, PlannedRequest
+from fota_tui.providers.http import (
+    REDACTED,
+    ClientOptions,
+    expect,
+    map_http_status,
+    parse_json,
+    retry_after_seconds,
+)
+
+DEFAULT_LOGIN_PATH = "/system/user/login"
+SEND = "/system/asset/command/sendOtaCommand"
+REPORT = "/system/asset/command/queryTerminalOtaReport"
+TERMINALS = "/system/asset/terminal/queryLoginUserTerminalInfoList"
+TERMINAL = "/system/asset/terminal/queryTerminalInfo"
+ONLINE = "/system/asset/status/queryTerminalOnlineStatus"
+
+HISTORY = timedelta(days=90)  # how far back upgrades()/campaigns() read the OTA report
+LOOKAHEAD = timedelta(days=1)  # endTime margin for clock skew
+DETAIL_WINDOW = timedelta(days=3)  # report window around one campaign's send time
+MAX_PAGES = 100_000
+
+_PROTOCOLS = {"0": "FTP", "1": "HTTP"}
+_TYPES = {"0": "app", "1": "code"}
+_MD5_RE = re.compile(r"^[0-9a-f]{32}$")
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+
+async def ordered(factories: Iterable[Callable[[], Awaitable[T]]], window: int) -> AsyncIterator[T]:
+    """Run up to ``window`` calls at once and yield their results in order."""
+    pending: deque[asyncio.Future[T]] = deque()
+    try:
+        for factory in factories:
+            pending.append(asyncio.ensure_future(factory()))
+            if len(pending) >= window:
+                yield await pending.popleft()
+        while pending:
+            yield await pending.popleft()
+    finally:
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _md5(password: SecretStr, already_md5: bool) -> SecretStr:
+    value = password.get_secret_value()
+    if already_md5:
+        value = value.strip().lower()
+        if not _MD5_RE.match(value):
+            raise ConfigError(
+                "password_is_md5 is set, so password must be a 32-character hex MD5 digest",
+                key="password",
+            )
+        return SecretStr(value)
+    return SecretStr(hashlib.md5(value.encode("utf-8")).hexdigest())
+
+
+def _header_time(response: httpx.Response) -> datetime | None:
+    """The server's ``Date`` (the last one, if a proxy added another)."""
+    values = response.headers.get_list("date")
+    if not values:
+        return None
+    try:
+        when = parsedate_to_datetime(values[-1])
+    except (TypeError, ValueError, IndexError):
+        return None
+    return normalize.parse_time(when.isoformat())
+
+
+class AovxClient(HttpAdapter):
+    kind = ProviderKind.AOVX
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        cancel_campaign=False, returns_job_id=False, native_campaigns=False
+    )
+    page_size: ClassVar[int] = 100
+    id_batch: ClassVar[int] = 100  # terminal ids per OTA report query
+    concurrency: ClassVar[int] = 5  # requests in flight (providers.md 1.6 [I])
+    CAMPAIGN_OPTIONS: ClassVar[dict[str, str]] = command.CAMPAIGN_OPTIONS
+
+    def __init__(
+        self,
+        options: ClientOptions,
+        *,
+        token: SecretStr | None = None,
+        username: str | None = None,
+        password: SecretStr | None = None,
+        login_path: str = DEFAULT_LOGIN_PATH,
+        password_is_md5: bool = False,
+        groups: GroupSource | None = None,
+    ) -> None:
+        super().__init__(options)
+        if (username is None) != (password is None):
+            raise ConfigError(
+                "username and password go together; set both or neither",
+                key="password" if password is None else "username",
+            )
+        if token is None and username is None:
+            raise ConfigError("set either token, or username and password", key="token")
+        self._username = username
+        self._password = _md5(password, password_is_md5) if password is not None else None
+        self.login_path = "/" + login_path.strip().lstrip("/")
+        self.groups = groups
+        self.auth = AovxAuth(
+            token=token.get_secret_value() if token is not None else None,
+            login=self._login if username is not None else None,
+        )
+        self._sent: list[LocalGroup] = []  # creates made by this client (no job id)
+        self._offset = timedelta(0)  # server clock - local clock
+        self._clock_seen = False
+        self._semaphore: asyncio.Semaphore | None = None
+
+    def _build_client(self) -> httpx.AsyncClient:
+        return self.options.build_client(auth=self.auth)
+
+    # -- envelope and errors ---------------------------------------------------------
+    def _observe_clock(self, response: httpx.Response) -> None:
+        server = _header_time(response)
+        if server is not None:
+            self._offset = server - utcnow()
+            self._clock_seen = True
+
+    def server_now(self) -> datetime:
+        """The platform's clock as last seen in a ``Date`` header."""
+        return utcnow() + self._offset
+
+    def _parse(self, model: type[M], data: Any, what: str) -> M:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "value"
+            raise ProviderProtocolError(
+                self.name, f"{what}: {where}: {first['msg']} (got {type(data).__name__})"
+            ) from None
+
+    def _envelope(self, response: httpx.Response) -> Envelope:
+        payload = expect(self.name, parse_json(self.name, response), dict, "response body")
+        return self._parse(Envelope, payload, "response envelope")
+
+    def _http_error(self, response: httpx.Response) -> ProviderError | None:
+        code = message = None
+        try:
+            envelope = self._envelope(response)
+            code, message = str(envelope.code), envelope.message
+        except ProviderError:
+            pass
+        return map_http_status(self.name, response, code=code, message=message)
+
+    def _decode(self, response: httpx.Response) -> Any:
+        self._observe_clock(response)
+        if response.status_code >= 400:
+            error = self._http_error(response)
+            if error is not None:
+                raise error
+        envelope = self._envelope(response)
+        if envelope.code == 200:
+            return envelope.data
+        raise self._envelope_error(envelope, response)
+
+    def _envelope_error(self, envelope: Envelope, response: httpx.Response) -> ProviderError:
+        code, text = envelope.code, envelope.message or f"code {envelope.code}"
+        if code == 429:
+            retry_after = retry_after_seconds(response.headers.get("retry-after"))
+            return ProviderRateLimited(self.name, text, retry_after=retry_after)
+        if normalize.is_token_invalid(code, envelope.message):
+            self.auth_state = AuthState.FAILED
+            return ProviderAuthError(self.name, f"{text} (code {code})")
+        if code == 404:
+            return ProviderNotFound(self.name, text, code=str(code), status=response.status_code)
+        if 500 <= code < 600:  # HTTP-like server failure codes
+            return ProviderUnavailable(self.name, f"code {code}: {text}")
+        return ProviderRejected(self.name, text, code=str(code), status=response.status_code)
+
+    # -- login -------------------------------------------------------------------------
+    async def _login(self) -> str:
+        assert self._username is not None and self._password is not None
+        body = {"userName": self._username, "password": self._password.get_secret_value()}
+        response = await self._send("POST", self.login_path, json=body, auth=None)
+        self._observe_clock(response)
+        if response.status_code in (404, 405):
+            raise ProviderAuthError(
+                self.name,
+                f"login failed: HTTP {response.status_code} at {self.login_path} "
+                "(check login_path)",
+            )
+        if response.status_code >= 400 and (error := self._http_error(response)) is not None:
+            raise error
+        envelope = self._envelope(response)
+        if envelope.code == 429:
+            raise self._envelope_error(envelope, response)
+        if envelope.code != 200:
+            self.auth_state = AuthState.FAILED
+            text = envelope.message or "no message"
+            raise ProviderAuthError(self.name, f"login refused: {text} (code {envelope.code})")
+        data = self._parse(LoginData, envelope.data, "login data")
+        self.auth_state = AuthState.OK
+        return data.token_id
+
+    # -- reads -------------------------------------------------------------------------
+    async def _read(self, path: str, body: dict[str, Any]) -> Any:
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.concurrency)
+        async with self._semaphore:
+            return await self.call("POST", path, json=body)
+
+    async def _page(self, path: str, query: dict[str, Any], number: int, size: int) -> Page:
+        data = await self._read(path, {**query, "pageNum": number, "pageSize": size})
+        return self._parse(Page, data, f"{path.rsplit('/', 1)[-1]} page {number}")
+
+    async def _rows(self, path: str, query: dict[str, Any]) -> AsyncIterator[list[dict[str, Any]]]:
+        """Every row, page by page; pages after the first are fetched concurrently."""
+        size = self.page_size
+        first = await self._page(path, query, 1, size)
+        yield first.rows
+        if len(first.rows) < size:
+            return
+        pages = first.size
+        if pages is None and first.total is not None:
+            pages = -(-first.total // size)
+        last = min(pages, MAX_PAGES) if pages is not None else MAX_PAGES
+
+        def fetch(n: int) -> Callable[[], Awaitable[Page]]:
+            return lambda: self._page(path, query, n, size)
+
+        async for page in ordered((fetch(n) for n in range(2, last + 1)), self.concurrency):
+            yield page.rows
+            if len(page.rows) < size:
+                return
+
+    @staticmethod
+    def _terminal_query() -> dict[str, Any]:
+        # The docs' table says keyType, their examples queryType: send both.
+        return {"queryType": 0, "keyType": 0, "key": ""}
+
+    async def _probe(self) -> None:
+        await self._page(TERMINALS, self._terminal_query(), 1, 1)
+
+    async def devices(self) -> AsyncIterator[Device]:
+        async for rows in self._rows(TERMINALS, self._terminal_query()):
+            for row in rows:
+                yield normalize.device(self.name, self._parse(Terminal, row, "terminal"))
+
+    async def _terminal_ids(self) -> list[str]:
+        return [d.device_id async for d in self.devices()]
+
+    async def _reports(
+        self, ids: list[str], start: datetime, end: datetime
+    ) -> list[normalize.Report]:
+        query = {
+            "ids": ids,
+            "startTime": normalize.request_time(start),
+            "endTime": normalize.request_time(end),
+        }
+        reports = []
+        async for rows in self._rows(REPORT, query):
+            for row in rows:
+                record = self._parse(OtaRecord, row, "OTA report record")
+                reports.append(normalize.report(record, self.options.map_status))
+        return reports
+
+    async def _scan(
+        self, ids: list[str], start: datetime, end: datetime
+    ) -> AsyncIterator[list[normalize.Report]]:
+        """The OTA report of ``ids`` in batches of ``id_batch`` terminals."""
+        batches = [ids[i : i + self.id_batch] for i in range(0, len(ids), self.id_batch)]
+
+        def fetch(batch: list[str]) -> Callable[[], Awaitable[list[normalize.Report]]]:
+            return lambda: self._reports(batch, start, end)
+
+        async for reports in ordered((fetch(b) for b in batches), self.concurrency):
+            yield reports
+
+    def _window(self) -> tuple[datetime, datetime]:
+        now = self.server_now()
+        return now - HISTORY, now + LOOKAHEAD
+
+    def _local_groups(self) -> list[LocalGroup]:
+        groups = list(self.groups.groups(self.name)) if self.groups is not None else []
+        known = {g.campaign_id for g in groups}
+        return groups + [g for g in self._sent if g.campaign_id not in known]
+
+    async def _everything(self) -> tuple[list[normalize.Report], list[LocalGroup]]:
+        groups = self._local_groups()
+        ids = await self._terminal_ids()
+        start, end = self._window()
+        reports: list[normalize.Report] = []
+        async for batch in self._scan(ids, start, end):
+            reports.extend(batch)
+        return reports, groups
+
+    async def upgrades(self) -> AsyncIterator[DeviceUpgrade]:
+        groups = self._local_groups()
+        ids = await self._terminal_ids()
+        start, end = self._window()
+        async for reports in self._scan(ids, start, end):
+            for item in grouping.assign(reports, groups, offset=self._offset):
+                yield grouping.upgrade(self.name, item.report, item.campaign_id)
+
+    async def campaigns(self) -> list[Campaign]:
+        reports, groups = await self._everything()
+        assigned = grouping.assign(reports, groups, offset=self._offset)
+        return [d.campaign for d in grouping.details(self.name, assigned, groups)]
+
+    async def campaign(self, campaign_id: str) -> CampaignDetail:
+        groups = self._local_groups()
+        group = next((g for g in groups if g.campaign_id == campaign_id), None)
+        if group is not None:
+            ids = list(dict.fromkeys(group.device_ids))
+            center = grouping.aware(group.created_at)
+            anchors = (center, center + self._offset)
+            start, end = min(anchors) - DETAIL_WINDOW, max(anchors) + DETAIL_WINDOW
+        else:
+            at = normalize.batch_time(campaign_id)
+            if at is None:
+                raise ProviderNotFound(self.name, f"no AOVX campaign {campaign_id!r}")
+            ids = await self._terminal_ids()
+            start, end = at - DETAIL_WINDOW, at + DETAIL_WINDOW
+        reports: list[normalize.Report] = []
+        async for batch in self._scan(ids, start, end):
+            reports.extend(batch)
+        assigned = grouping.assign(reports, groups, offset=self._offset)
+        for detail in grouping.details(self.name, assigned, groups):
+            if detail.campaign.campaign_id == campaign_id:
+                return detail
+        raise ProviderNotFound(self.name, f"no AOVX campaign {campaign_id!r} in the OTA report")
+
+    async def device_history(self, device_id: str) -> list[DeviceUpgrade]:
+        if not self._clock_seen:
+            await self._probe()  # learn the server's clock before choosing the window
+        start, end = self._window()
+        reports = await self._reports([device_id], start, end)
+        assigned = grouping.assign(reports, self._local_groups(), offset=self._offset)
+        history = [grouping.upgrade(self.name, a.report, a.campaign_id) for a in assigned]
+        history.sort(key=lambda u: u.created_at or grouping.NEVER, reverse=True)
+        return history
+
+    async def firmware(self) -> list[Firmware]:
+        """AOVX has no package list API: the packages seen in the OTA report (and sent)."""
+        reports, groups = await self._everything()
+        found: dict[str, Firmware] = {}
+        for report in sorted(reports, key=lambda r: r.sent_at or grouping.NEVER, reverse=True):
+            info = report.info
+            if info.url and info.url not in found:
+                found[info.url] = Firmware(
+                    provider=self.name,
+                    kind=self.kind,
+                    firmware_id=info.url,
+                    name=normalize.file_name(info.url),
+                    version=info.version,
+                    protocol=_PROTOCOLS.get(info.protocol or ""),
+                    url=info.url,
+                    file_type=_TYPES.get(info.type or ""),
+                )
+        for group in groups:
+            if group.firmware and group.firmware not in found:
+                found[group.firmware] = Firmware(
+                    provider=self.name,
+                    kind=self.kind,
+                    firmware_id=group.firmware,
+                    name=normalize.file_name(group.firmware),
+                    version=group.firmware_to,
+                    url=group.firmware,
+                )
+        return sorted(found.values(), key=lambda f: (f.name, f.firmware_id))
+
+    async def device(self, device_id: str) -> Device:
+        """One terminal with its online state (``queryTerminalInfo``)."""
+        data = await self._read(TERMINAL, {"terminalId": device_id})
+        info = self._parse(TerminalInfo, data, "terminal info")
+        status = info.terminal_status
+        online = (
+            None if status is None or status.online_status is None else bool(status.online_status)
+        )
+        return normalize.device(self.name, info, online)
+
+    async def online(self, device_id: str) -> bool | None:
+        """``queryTerminalOnlineStatus``: True/False, None when the platform does not say."""
+        data = await self._read(ONLINE, {"terminalId": device_id})
+        status = self._parse(OnlineStatus, data, "online status")
+        return None if status.online_status is None else bool(status.online_status)
+
+    # -- writes ------------------------------------------------------------------------
+    def _command(self, spec: CampaignSpec) -> dict[str, Any]:
+        return command.build(self.name, spec, self.server_now())
+
+    def plan_campaign(self, spec: CampaignSpec) -> list[PlannedRequest]:
+        body = self._command(spec)
+        return [
+            PlannedRequest(
+                method="POST",
+                url=f"{self.options.base_url.rstrip('/')}{SEND}",
+                body=body,
+                note=(
+                    f"header token: {REDACTED}; AOVX returns no job id, so fota-tui tracks "
+                    f"the {len(body['terminalIds'])} terminal(s) through the OTA report "
+                    "from the send time"
+                ),
+            )
+        ]
+
+    async def create_campaign(self, spec: CampaignSpec) -> list[Campaign]:
+        body = self._command(spec)
+        response = await self._send("POST", SEND, json=body)  # never retried
+        self._decode(response)
+        sent = _header_time(response) or self.server_now()
+        campaign_id = normalize.batch_id(body["version"], body["fileUrl"], sent)
+        devices = tuple(body["terminalIds"])
+        self._sent.append(
+            LocalGroup(
+                campaign_id=campaign_id,
+                provider=self.name,
+                created_at=sent,
+                device_ids=devices,
+                name=spec.name,
+                firmware=body["fileUrl"],
+                firmware_to=body["version"],
+            )
+        )
+        counts = state_counts([UpgradeState.SENDING] * len(devices))
+        return [
+            Campaign(
+                provider=self.name,
+                kind=self.kind,
+                campaign_id=campaign_id,
+                name=spec.name or grouping.default_name(body["version"], body["fileUrl"], sent),
+                state=CampaignState.SENDING,
+                firmware_name=normalize.file_name(body["fileUrl"]),
+                firmware_to=body["version"],
+                counts=counts,
+                total=len(devices),
+                created_at=sent,
+                start_at=sent,
+                local=True,
+            )
+        ]
+
+    async def cancel_campaign(self, campaign_id: str) -> Campaign:
+        raise self.unsupported("cancel: an OTA command cannot be withdrawn once sent")
