@@ -1,0 +1,94 @@
+"""``fota-tui status``: a quick, scriptable look at every provider of a profile."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from fota_tui.commands import profile_or_demo, target_options
+from fota_tui.errors import UsageError
+from fota_tui.models import UpgradeState
+
+FORMATS = ("table", "json", "csv")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "status",
+        help="query every provider and print devices and campaigns",
+        description="Query every provider of the profile concurrently and print devices and"
+        " campaigns. Exit 0 when every provider answered, 1 when any failed (the others are"
+        " still printed), 2 for usage or config errors.",
+    )
+    target_options(parser)
+    parser.add_argument(
+        "--provider",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this provider (repeatable)",
+    )
+    parser.add_argument(
+        "--state",
+        action="append",
+        default=[],
+        metavar="STATE",
+        choices=[s.value for s in UpgradeState],
+        help="only devices in this state (repeatable): %(choices)s",
+    )
+    parser.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    parser.add_argument(
+        "--watch", type=float, metavar="SECONDS", help="repeat every SECONDS until interrupted"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from fota_tui.services import status_report
+
+    if args.watch is not None and args.watch < 1:
+        raise UsageError("--watch: SECONDS must be at least 1")
+    profile, transport = profile_or_demo(args)
+    names = [p.name for p in profile.providers]
+    unknown = [n for n in args.provider if n not in names]
+    if unknown:
+        raise UsageError(
+            f"--provider: no provider {', '.join(map(repr, unknown))} in profile"
+            f" {profile.name!r}; it has: {', '.join(names) or '(none)'}"
+        )
+    render = {
+        "table": status_report.render_table,
+        "json": status_report.render_json,
+        "csv": status_report.render_csv,
+    }[args.format]
+    states = [UpgradeState(s) for s in args.state]
+
+    async def once() -> int:
+        report = await status_report.collect(
+            profile, transport=transport, providers=args.provider, states=states
+        )
+        text = render(report)
+        if args.watch is not None and args.format == "json":
+            text = text.replace("\n", " ").rstrip() + "\n"  # one object per line
+        if args.watch is not None and args.format == "table" and sys.stdout.isatty():
+            sys.stdout.write("\x1b[H\x1b[2J")
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        for p in report.providers:
+            if p.error is not None:
+                print(f"fota-tui: {p.name}: {p.error.title}: {p.error.message}", file=sys.stderr)
+        return report.exit_code
+
+    async def loop() -> int:
+        code = await once()
+        while args.watch is not None:
+            await asyncio.sleep(args.watch)
+            code = await once()
+        return code
+
+    try:
+        return asyncio.run(loop())
+    except KeyboardInterrupt:
+        return 0
