@@ -59,7 +59,7 @@ class RedactingFilter(logging.Filter):
 
 
 class _PrivateRotatingHandler(RotatingFileHandler):
-    def _open(self):  # type: ignore[no-untyped-def]
+    def _open(self):  # type: ignore[no-untyped-def,unused-ignore]
         stream = super()._open()
         os.chmod(self.baseFilename, 0o600)
         return stream

@@ -39,7 +39,7 @@ def demo_profile(
         label="Demo fleet (simulated)",
         environment="lab",
         refresh_interval=refresh_interval,
-        providers=providers,  # type: ignore[arg-type]
+        providers=providers,
     )
 
 
