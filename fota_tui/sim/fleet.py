@@ -328,6 +328,32 @@ class SimFleet:
             if job.cancelled_at is None:
                 job.cancelled_at = at or self.now()
 
+    def reschedule(
+        self,
+        job: SimJob,
+        start_at: datetime,
+        end_at: datetime,
+        windows: list[tuple[int, int]] | None = None,
+    ) -> None:
+        """New dates/windows for a job that has not started: replan every target.
+
+        Targets the platform rejected at validation stay rejected.
+        """
+        with self.lock:
+            job.start_at, job.end_at, job.windows = start_at, end_at, list(windows or [])
+            for device_id, target in list(job.targets.items()):
+                last = target.steps[-1].reason
+                rejected = last if last is Reason.DEVICE_REJECTED else None
+                target.steps = self._plan(job, device_id, target.added_at, rejected)
+
+    def cancel_target(self, job: SimJob, device_id: str, at: datetime | None = None) -> None:
+        """Stop one device of a job (its other targets go on)."""
+        with self.lock:
+            at = at or self.now()
+            target = job.targets[device_id]
+            if not target.step_at(at, job.cancelled_at).phase.terminal:
+                target.steps = [s for s in target.steps if s.at <= at] + [Step(at, Phase.CANCELLED)]
+
     def _plan(
         self, job: SimJob, device_id: str, at: datetime, rejected: Reason | None
     ) -> list[Step]:

@@ -24,7 +24,7 @@ from fota_tui.sim.dialects.onenet_common import (
     SUCCESS,
     bj,
 )
-from fota_tui.sim.fleet import Phase, SimDevice, SimFirmware, SimFleet, SimJob, Step
+from fota_tui.sim.fleet import Phase, SimDevice, SimFirmware, SimFleet, SimJob
 
 _ACTIVE = (Phase.SENDING, Phase.DOWNLOADING, Phase.INSTALLING)
 
@@ -212,9 +212,7 @@ class CommandBook:
             plain = next(p for p in self.plain[device.imei] if p.uuid == cmd.uuid)
             plain.cancelled_at = now
             return
-        target = job.targets[device.device_id]
-        if not target.step_at(now, job.cancelled_at).phase.terminal:
-            target.steps = [s for s in target.steps if s.at <= now] + [Step(now, Phase.CANCELLED)]
+        self.fleet.cancel_target(job, device.device_id, now)
         if job.meta.get("api"):
             uuids = {job.meta[r]["uuid"] for r in ("write", "execute") if r in job.meta}
             if uuids <= self.cancelled:

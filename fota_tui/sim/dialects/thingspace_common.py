@@ -16,7 +16,7 @@ from fota_tui.sim.dialects.thingspace_words import (
     REJECT_SCHEDULED,
     touch,
 )
-from fota_tui.sim.fleet import Reason, SimFirmware, SimFleet, SimJob, SimTarget
+from fota_tui.sim.fleet import SimFirmware, SimFleet, SimJob
 
 ON_DEMAND_DELAY = timedelta(minutes=90)  # on-demand campaigns start after pre-validation
 MIN_WINDOW_HOURS = 4
@@ -178,10 +178,5 @@ def check_device(
 
 def reschedule(fleet: SimFleet, job: SimJob, plan: Schedule) -> None:
     """New dates/windows for a job that has not started: replan every target."""
-    job.start_at, job.end_at, job.windows = plan.start_at, plan.end_at, list(plan.windows)
-    for device_id, target in list(job.targets.items()):
-        last = target.steps[-1].reason
-        reason = last if last is Reason.DEVICE_REJECTED else None
-        steps = fleet._plan(job, device_id, target.added_at, reason)
-        job.targets[device_id] = SimTarget(device_id, steps, target.added_at, target.removed_at)
+    fleet.reschedule(job, plan.start_at, plan.end_at, list(plan.windows))
     touch(job)
