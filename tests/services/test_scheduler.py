@@ -8,7 +8,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from fota_tui.errors import ProviderAuthError, ProviderError, ProviderRateLimited, ProviderUnavailable
+from fota_tui.errors import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderRateLimited,
+    ProviderUnavailable,
+)
 from fota_tui.models import Capabilities, Device, ProviderKind
 from fota_tui.services.scheduler import (
     HealthChanged,
@@ -57,8 +62,13 @@ def make(clients: list[FakeClient], interval: float = 10.0):  # type: ignore[no-
     events: list[SchedulerEvent] = []
     clock = Clock()
     scheduler = RefreshScheduler(
-        {c.name: c for c in clients}, interval, events.append, jitter=0.0,
-        monotonic=clock, rng=random.Random(1), fetch=fetch_snapshot,  # type: ignore[arg-type]
+        {c.name: c for c in clients},
+        interval,
+        events.append,
+        jitter=0.0,
+        monotonic=clock,
+        rng=random.Random(1),
+        fetch=fetch_snapshot,  # type: ignore[arg-type]
     )
     return scheduler, events, clock
 
