@@ -78,11 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _start_logging(args: argparse.Namespace) -> None:
-    """The rotating log file; a log dir we cannot write to must not stop the command."""
-    try:
-        setup_logging(resolve_paths(args.config_dir).log_dir, debug=args.debug)
-    except OSError as exc:
-        print(f"fota-tui: warning: no log file ({exc.strerror})", file=sys.stderr)
+    """The rotating log file, created with its first record."""
+    setup_logging(resolve_paths(args.config_dir).log_dir, debug=args.debug)
 
 
 def _run_console(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 import threading
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -59,17 +60,30 @@ class RedactingFilter(logging.Filter):
 
 
 class _PrivateRotatingHandler(RotatingFileHandler):
+    _warned = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """One line on stderr, once; never logging's own traceback."""
+        if not self._warned:
+            self._warned = True
+            sys.stderr.write(f"fota-tui: warning: cannot write the log file {self.baseFilename}\n")
+
     def _open(self):  # type: ignore[no-untyped-def,unused-ignore]
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         stream = super()._open()
         os.chmod(self.baseFilename, 0o600)
         return stream
 
 
 def setup_logging(log_dir: Path, *, debug: bool = False) -> Path:
-    """Send fota-tui's logs (and httpx's, with --debug) to the rotating file."""
-    log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Send fota-tui's logs (and httpx's, with --debug) to the rotating file.
+
+    The file (and its folder) is created with the first record, not before.
+    """
     path = log_dir / LOG_FILE
-    handler = _PrivateRotatingHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
+    handler = _PrivateRotatingHandler(
+        path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
+    )
     handler.addFilter(RedactingFilter())
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()

@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "fota_tui.commands.locate",
     "fota_tui.commands.status",
     "fota_tui.commands.sim",
+    "fota_tui.commands.campaign",
 )
 
 

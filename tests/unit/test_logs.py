@@ -41,3 +41,17 @@ def test_log_file_is_private_and_scrubbed_including_tracebacks(tmp_path):
 def test_short_values_are_not_registered():
     register_secret("ab")
     assert redact("ab cab") == "ab cab"
+
+
+def test_an_unwritable_log_dir_warns_once_without_a_traceback(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a dir")
+    path = setup_logging(blocker / "logs")
+    log = logging.getLogger("fota_tui.test")
+    log.warning("one")
+    log.warning("two")
+    err = capsys.readouterr().err
+    assert err.count("cannot write the log file") == 1 and "Traceback" not in err
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "baseFilename", None) == str(path)]:
+        root.removeHandler(handler)

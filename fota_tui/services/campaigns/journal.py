@@ -1,0 +1,282 @@
+"""The campaign journal: every submission, written before it is sent and updated after.
+
+One JSON file per submission under ``<data dir>/journal/<profile>/``, named
+``<UTC stamp>-<submission id>.json`` so a directory listing is the audit trail in order.
+Each write replaces the whole file atomically (temp file + ``os.replace``, mode 0600),
+under one lock per profile, so a crash leaves the previous or the next version of an
+entry, never half of one; and entries never share a file, so one bad file cannot hide
+the others. An entry still in ``sending`` (a crash) or ``unknown`` (the answer was lost)
+is *unresolved*: the service reconciles it against the platform before it sends again.
+
+The journal is also the ``GroupSource`` for platforms without job ids (OneNET, AOVX).
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import re
+import secrets
+import socket
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from fota_tui.config.store import atomic_write_text, file_lock
+from fota_tui.errors import ConfigError
+from fota_tui.models import CampaignSpec, ProviderKind, UtcDatetime
+from fota_tui.providers.base import LocalGroup
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["sending", "created", "failed", "unknown"]
+UNRESOLVED: tuple[Outcome, ...] = ("sending", "unknown")
+_ID_RE = re.compile(r"^ft-[0-9a-f]{12}$")
+
+
+def new_submission_id() -> str:
+    """A fresh submission id (also the idempotency key): ``ft-`` + 12 hex digits."""
+    return f"ft-{secrets.token_hex(6)}"
+
+
+def current_user() -> str:
+    """The OS user for the audit trail (``unknown`` where the OS cannot say)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        return "unknown"
+
+
+class JournalEvent(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    at: UtcDatetime
+    state: Outcome
+    note: str = ""
+
+
+class JournalError(BaseModel):
+    """What a failed or unknown send reported (never a secret: errors carry none)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    title: str
+    message: str
+    code: str | None = None
+    field: str | None = None  # as the platform named it
+    spec_field: str | None = None  # the campaign field it concerns
+    status: int | None = None
+
+
+class JournalEntry(BaseModel):
+    """One create call (one part of a split submission)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    submission_id: str
+    batch_id: str
+    part: int = 1
+    parts: int = 1
+    profile: str
+    provider: str
+    kind: ProviderKind
+    user: str
+    host: str = ""
+    created_at: UtcDatetime  # when the entry was written (the platform's clock)
+    updated_at: UtcDatetime
+    sent_at: UtcDatetime | None = None  # the latest send attempt
+    first_sent_at: UtcDatetime | None = None
+    state: Outcome = "sending"
+    attempts: int = 0
+    spec: dict[str, Any]
+    campaign_name: str | None = None
+    requests: int = 1  # HTTP requests the create sends (several: a lost answer can be partial)
+    campaign_ids: list[str] = Field(default_factory=list)
+    job_refs: list[str] = Field(default_factory=list)
+    known_before: list[str] = Field(default_factory=list)  # platform ids before the send
+    not_reached: list[str] = Field(default_factory=list)  # devices the platform never got
+    # Devices whose command may exist although the platform shows none (an answer lost in
+    # a create of several requests); previews hold them back until the spec's end_at.
+    unconfirmed: list[str] = Field(default_factory=list)
+    error: JournalError | None = None
+    reconciled: bool = False
+    events: list[JournalEvent] = Field(default_factory=list)
+
+    @property
+    def unresolved(self) -> bool:
+        return self.state in UNRESOLVED
+
+    @property
+    def campaign_spec(self) -> CampaignSpec:
+        return CampaignSpec.model_validate(self.spec)
+
+    @property
+    def device_ids(self) -> tuple[str, ...]:
+        return tuple(self.spec.get("devices", []))
+
+    @property
+    def group_id(self) -> str:
+        """The campaign id of this submission where fota-tui keeps the grouping."""
+        return self.campaign_ids[0] if self.campaign_ids else self.submission_id
+
+
+class Journal:
+    """The journal of one profile. Implements ``GroupSource``."""
+
+    def __init__(self, data_dir: Path, profile: str, *, user: str | None = None) -> None:
+        self.folder = Path(data_dir) / "journal" / profile
+        self.profile = profile
+        self.user = user or current_user()
+        self.skipped: list[str] = []  # files that could not be read on the last listing
+
+    # -- writing -------------------------------------------------------------
+    def begin(
+        self,
+        *,
+        provider: str,
+        kind: ProviderKind,
+        spec: CampaignSpec,
+        now: datetime,
+        batch_id: str | None = None,
+        part: int = 1,
+        parts: int = 1,
+        campaign_name: str | None = None,
+        submission_id: str | None = None,
+        requests: int = 1,
+    ) -> JournalEntry:
+        """Record a submission before anything is sent (state ``sending``, no attempt yet)."""
+        submission_id = submission_id or new_submission_id()
+        entry = JournalEntry(
+            submission_id=submission_id,
+            batch_id=batch_id or submission_id,
+            part=part,
+            parts=parts,
+            profile=self.profile,
+            provider=provider,
+            kind=kind,
+            user=self.user,
+            host=_hostname(),
+            created_at=now,
+            updated_at=now,
+            spec=spec.model_dump(mode="json"),
+            campaign_name=campaign_name,
+            requests=requests,
+            events=[JournalEvent(at=now, state="sending", note="recorded before sending")],
+        )
+        self._write(entry)
+        return entry
+
+    def update(
+        self, entry: JournalEntry, *, now: datetime, note: str = "", **changes: Any
+    ) -> JournalEntry:
+        """Write a new version of ``entry``; an event is added when the state changes."""
+        state = changes.get("state", entry.state)
+        events = list(entry.events)
+        if state != entry.state or note:
+            events.append(JournalEvent(at=now, state=state, note=note))
+        updated = entry.model_copy(update={**changes, "updated_at": now, "events": events})
+        updated = JournalEntry.model_validate(updated.model_dump())
+        self._write(updated)
+        return updated
+
+    def _path(self, entry: JournalEntry) -> Path:
+        stamp = entry.created_at.strftime("%Y%m%dT%H%M%S%fZ")
+        return self.folder / f"{stamp}-{entry.submission_id}.json"
+
+    def _write(self, entry: JournalEntry) -> None:
+        if not _ID_RE.match(entry.submission_id):
+            raise ValueError(f"bad submission id {entry.submission_id!r}")
+        with file_lock(self.folder / ".journal"):
+            atomic_write_text(self._path(entry), entry.model_dump_json(indent=2) + "\n")
+
+    # -- reading -------------------------------------------------------------
+    def _files(self) -> Iterator[Path]:
+        if not self.folder.is_dir():
+            return iter(())
+        return iter(sorted(p for p in self.folder.glob("*-ft-*.json") if p.is_file()))
+
+    def entries(self, provider: str | None = None) -> list[JournalEntry]:
+        """Every readable entry, oldest first; unreadable files are listed in ``skipped``."""
+        out, skipped = [], []
+        for path in self._files():
+            try:
+                entry = JournalEntry.model_validate_json(path.read_bytes())
+            except (OSError, ValidationError, ValueError):
+                skipped.append(str(path))
+                continue
+            if provider is None or entry.provider == provider:
+                out.append(entry)
+        if skipped:
+            log.warning("journal: %d unreadable entries skipped", len(skipped))
+        self.skipped = skipped
+        out.sort(key=lambda e: (e.created_at, e.batch_id, e.part))
+        return out
+
+    def get(self, submission_id: str) -> JournalEntry:
+        for entry in self.entries():
+            if entry.submission_id == submission_id:
+                return entry
+        raise ConfigError(f"no journal entry {submission_id}", path=str(self.folder))
+
+    def batch(self, batch_id: str) -> list[JournalEntry]:
+        return [e for e in self.entries() if e.batch_id == batch_id]
+
+    def unresolved(self, provider: str | None = None) -> list[JournalEntry]:
+        return [e for e in self.entries(provider) if e.unresolved]
+
+    def held_devices(self, provider: str, now: datetime) -> dict[str, str]:
+        """Device → why it must not be targeted again yet (unconfirmed sends)."""
+        held: dict[str, str] = {}
+        for entry in self.entries(provider):
+            if not entry.unconfirmed:
+                continue
+            until = entry.spec.get("end_at")
+            expiry = datetime.fromisoformat(until) if isinstance(until, str) else None
+            if expiry is not None and expiry <= now:
+                continue
+            shown = f" until {expiry:%Y-%m-%d %H:%M}Z" if expiry else ""
+            for device in entry.unconfirmed:
+                held.setdefault(
+                    device,
+                    f"submission {entry.submission_id} may already have reached it (its answer"
+                    f" was lost); held back{shown}",
+                )
+        return held
+
+    def for_campaign(self, provider: str, campaign_id: str) -> JournalEntry | None:
+        for entry in self.entries(provider):
+            if campaign_id in entry.campaign_ids or campaign_id == entry.submission_id:
+                return entry
+        return None
+
+    # -- GroupSource -----------------------------------------------------------
+    def groups(self, provider: str) -> list[LocalGroup]:
+        """Groupings for platforms without job ids: every submission that reached them."""
+        groups = []
+        for entry in self.entries(provider):
+            if entry.state == "failed" or entry.first_sent_at is None:
+                continue
+            spec = entry.spec
+            groups.append(
+                LocalGroup(
+                    campaign_id=entry.group_id,
+                    provider=entry.provider,
+                    created_at=entry.first_sent_at,
+                    device_ids=tuple(d for d in entry.device_ids if d not in entry.not_reached),
+                    name=entry.campaign_name or spec.get("name"),
+                    firmware=spec.get("firmware"),
+                    firmware_to=spec.get("firmware_to"),
+                    job_refs=tuple(entry.job_refs),
+                )
+            )
+        return groups
+
+
+def _hostname() -> str:
+    try:
+        return socket.gethostname()
+    except OSError:
+        return ""

@@ -1,0 +1,69 @@
+"""A problem with a campaign spec: the field at fault, what is wrong, and which rule says so."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a spec cannot be sent as it is.
+
+    ``field`` is the spec's dotted field (``devices[3]``, ``windows[0]``, ``options.retry``),
+    ``message`` names that field and the platform's rule, ``rule`` is a stable id
+    (``oceanconnect.max_targets``) the UI can key on.
+    """
+
+    field: str
+    message: str
+    rule: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def problem(field: str, rule: str, text: str) -> Problem:
+    """A ``Problem`` whose message starts with the field: ``windows[0]: …``."""
+    return Problem(field=field, message=f"{field}: {text}", rule=rule)
+
+
+def fields_with_problems(problems: list[Problem]) -> set[str]:
+    """The top-level fields that have at least one problem (``devices[3]`` → ``devices``)."""
+    out = set()
+    for item in problems:
+        head = item.field.split(".", 1)[0].split("[", 1)[0]
+        out.add(head if head != "options" else item.field)
+    return out
+
+
+# Request fields platforms name in rejections → the spec field they come from.
+_WIRE_FIELDS = {
+    "fileId": "firmware",
+    "fileUrl": "firmware",
+    "firmwareName": "firmware",
+    "firmwareTo": "firmware_to",
+    "firmwareFrom": "firmware_from",
+    "targets": "devices",
+    "deviceList": "devices",
+    "terminalIds": "devices",
+    "imei": "devices",
+    "targets.deviceType": "options.device_type",
+    "targets.model": "options.model",
+    "targets.manufacturerName": "options.manufacturer",
+    "policy.executeType": "execute_type",
+    "policy.startTime": "start_at",
+    "policy.endTime": "end_at",
+    "policy.retryTimes": "retry_times",
+    "startDate": "start_at",
+    "endDate": "end_at",
+    "valid_time": "start_at",
+    "expired_time": "end_at",
+    "campaignTimeWindowList": "windows",
+}
+
+
+def spec_field(field: str | None) -> str | None:
+    """The spec field a platform's rejection concerns (its own names are mapped)."""
+    if not field:
+        return None
+    return _WIRE_FIELDS.get(field, field)

@@ -1,0 +1,506 @@
+"""Preview → submit against the simulator, for every platform: the translation to each
+platform's requests, exactly-once under a lost answer, crash recovery and blocking."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import stat
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fota_tui.errors import UsageError
+from fota_tui.models import CampaignSpec, ExecuteType, ProviderKind
+from fota_tui.services.campaigns import CampaignService, SubmissionBlocked, open_session
+from fota_tui.services.campaigns.eligibility import Ineligible
+from fota_tui.sim.clock import ManualClock
+from fota_tui.sim.demo import demo_profile
+from fota_tui.sim.server import Simulator
+
+TS, OC, ON, AX = (
+    ProviderKind.THINGSPACE,
+    ProviderKind.OCEANCONNECT,
+    ProviderKind.ONENET,
+    ProviderKind.AOVX,
+)
+KINDS = [TS, OC, ON, AX]
+# The path of each platform's create request (faults are aimed at it).
+CREATE_PATH = {
+    TS: "/campaigns/firmware/",
+    OC: "/operations/",
+    ON: "/nbiot/offline",
+    AX: "sendOtaCommand",
+}
+ONENET_URI = "coap://fw.example.com/pkg/BC28JAR01A09.bin"
+AOVX_URL = "http://files.aovx.example/FOTA/103/A8_V3.2.0.bin"
+
+
+async def no_sleep(seconds: float) -> None:
+    return None
+
+
+class Gate(httpx.AsyncBaseTransport):
+    """The simulator's transport, with a switch that takes the network down."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.down = False
+        self.down_after_drop = False  # go down right after a dropped answer
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("network down", request=request)
+        try:
+            return await self.inner.handle_async_request(request)
+        except httpx.ReadError:
+            self.down = self.down or self.down_after_drop
+            raise
+
+
+@dataclass
+class Env:
+    sim: Simulator
+    clock: ManualClock
+    session: object
+    data: Path
+    gate: Gate
+
+    def service(self, kind: ProviderKind) -> CampaignService:
+        service = self.session.service(f"{kind.value}-demo")  # type: ignore[attr-defined]
+        service.client.options.sleep = no_sleep  # read retries back off without waiting
+        return service
+
+    def jobs(self, kind: ProviderKind) -> set[str]:
+        return set(self.sim.fleet.jobs[kind])
+
+    def sim_device_id(self, kind: ProviderKind, key: str) -> str:
+        found = self.sim.fleet.find_device(kind, key)
+        assert found is not None, key
+        return found.device_id
+
+
+@pytest.fixture
+async def env(tmp_path: Path):
+    clock = ManualClock()
+    sim = Simulator.build(clock=clock, devices=200)
+    data = tmp_path / "data"
+    gate = Gate(sim.transport())
+    session = open_session(demo_profile(sim), data, transport=gate, now=clock.now)
+    yield Env(sim, clock, session, data, gate)
+    await session.aclose()
+
+
+async def idle_devices(service: CampaignService) -> list:
+    """Devices of the platform that are in no active campaign (via the adapter)."""
+    busy = {u.device_id for u in [u async for u in service.client.upgrades()] if u.state.active}
+    return [d async for d in service.client.devices() if d.device_id not in busy]
+
+
+async def make_spec(env: Env, kind: ProviderKind, count: int = 3) -> CampaignSpec:
+    """A valid spec for ``count`` eligible devices of ``kind``."""
+    service = env.service(kind)
+    now = env.clock.now()
+    idle = await idle_devices(service)
+    provider = service.name
+    if kind is TS:
+        for fw in await service.firmware():
+            chosen = [
+                d.device_id
+                for d in idle
+                if (d.make, d.model) == (fw.make, fw.model) and d.firmware != fw.version
+            ][:count]
+            if len(chosen) == count and fw.protocol == "LWM2M":
+                return CampaignSpec(
+                    provider=provider,
+                    firmware=fw.firmware_id,
+                    devices=chosen,
+                    start_at=now,
+                    end_at=now + timedelta(days=7),
+                    windows=[(0, 6)],
+                    options={"auto_assign_license": True},
+                )
+    if kind is OC:
+        for fw in await service.firmware():
+            chosen = [
+                d.device_id
+                for d in idle
+                if (d.model, d.device_type) == (fw.model, fw.device_type)
+                and d.firmware != fw.version
+            ][:count]
+            if len(chosen) == count and fw.file_type == "firmware":
+                return CampaignSpec(
+                    provider=provider,
+                    firmware=fw.firmware_id,
+                    devices=chosen,
+                    execute_type=ExecuteType.CUSTOM,
+                    start_at=now + timedelta(minutes=1),
+                    end_at=now + timedelta(days=1),
+                    retry_times=2,
+                    options={"retry": True},
+                )
+    if kind is ON:
+        return CampaignSpec(
+            provider=provider,
+            firmware=ONENET_URI,
+            firmware_to="BC28JAR01A09",
+            devices=[d.imei or d.device_id for d in idle][:count],
+            end_at=now + timedelta(days=2),
+            options={"retry": 2, "timeout": 30, "trigger_msg": 7},
+        )
+    if kind is AX:
+        return CampaignSpec(
+            provider=provider,
+            firmware=AOVX_URL,
+            devices=[d.device_id for d in idle][:count],
+            options={"type": 0, "mode": 0, "protocol": 1},
+        )
+    raise AssertionError(f"no spec for {kind}")
+
+
+def new_targets(env: Env, kind: ProviderKind, before: set[str]) -> Counter[str]:
+    """How many new simulator jobs each device is in."""
+    jobs = env.sim.fleet.jobs[kind]
+    return Counter(d for job_id in env.jobs(kind) - before for d in jobs[job_id].targets)
+
+
+# --- translation --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_preview_translates_the_spec_into_the_platform_requests(env, kind):
+    service = env.service(kind)
+    spec = await make_spec(env, kind)
+    preview = await service.preview(spec)
+    assert preview.ok, preview.problems
+    assert [d.device_id for d in preview.eligible] == spec.devices
+    (part,) = preview.parts
+    requests = preview.all_requests
+    if kind is TS:
+        (request,) = requests
+        body = request.body
+        assert request.method == "POST" and request.url.endswith(
+            "/fota/v3/campaigns/firmware/0000123456-00001"
+        )
+        assert body["campaignName"] == f"fota-tui {preview.batch_id}" == part.name
+        assert body["firmwareName"] == spec.firmware
+        assert body["deviceList"] == spec.devices
+        assert body["startDate"] == spec.start_at.date().isoformat()
+        assert body["campaignTimeWindowList"] == [{"startTime": 0, "endTime": 6}]
+        assert body["autoAssignLicenseFlag"] is True
+    elif kind is OC:
+        (request,) = requests
+        assert request.url.endswith("/iodm/northbound/v1.5.0/operations/firmwareUpgrade")
+        assert request.body["fileId"] == spec.firmware
+        assert request.body["targets"] == {"devices": spec.devices}
+        policy = request.body["policy"]
+        assert policy["executeType"] == "custom"
+        assert policy["startTime"] == spec.start_at.strftime("%Y%m%dT%H%M%SZ")
+        assert (policy["retryType"], policy["retryTimes"]) == (True, 2)
+    elif kind is ON:
+        assert len(requests) == 2 * len(spec.devices)
+        writes = [r for r in requests if r.url.endswith("/nbiot/offline")]
+        executes = [r for r in requests if r.url.endswith("/nbiot/execute/offline")]
+        assert [r.params["imei"] for r in writes] == spec.devices
+        assert all(r.body == {"data": [{"res_id": 1, "val": ONENET_URI}]} for r in writes)
+        assert all((r.params["obj_id"], r.params["res_id"]) == (5, 2) for r in executes)
+        assert all(r.params["retry"] == 2 and r.params["timeout"] == 30 for r in writes)
+    else:
+        (request,) = requests
+        assert request.url.endswith("/system/asset/command/sendOtaCommand")
+        assert request.body == {
+            "terminalIds": spec.devices,
+            "type": 0,
+            "mode": 0,
+            "protocol": 1,
+            "version": "A8_V3.2.0",
+            "fileUrl": AOVX_URL,
+        }
+    # Secrets never appear in a preview.
+    text = repr(preview)
+    cfg = env.session.profile.provider(service.name)  # type: ignore[attr-defined]
+    secrets = [getattr(cfg, f) for f in cfg.secret_fields if getattr(cfg, f)]
+    assert secrets and not [s for s in secrets if s in text]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_submit_creates_the_campaign_in_the_simulator(env, kind):
+    service = env.service(kind)
+    spec = await make_spec(env, kind)
+    preview = await service.preview(spec)
+    before = env.jobs(kind)
+    submission = await service.submit(preview)
+    assert submission.outcome == "created", submission.entries
+    targets = new_targets(env, kind, before)
+    expected = {env.sim_device_id(kind, d) for d in spec.devices}
+    assert set(targets) == expected and set(targets.values()) == {1}
+    new_jobs = [env.sim.fleet.jobs[kind][j] for j in env.jobs(kind) - before]
+    assert all(
+        job.firmware.url == spec.firmware
+        or job.firmware.firmware_id == spec.firmware
+        or job.firmware.name == spec.firmware
+        for job in new_jobs
+    )
+    if kind is TS:
+        (job,) = new_jobs
+        assert job.name == f"fota-tui {preview.batch_id}"
+        assert job.windows == [(0, 6)]
+        assert submission.campaign_ids == [job.job_id]
+    if kind is OC:
+        (job,) = new_jobs
+        assert job.start_at == spec.start_at and job.end_at == spec.end_at
+    # The campaign is visible through the adapter, with our devices.
+    detail = await service.campaign(submission.campaign_ids[0])
+    assert {env.sim_device_id(kind, d.device_id) for d in detail.devices} == expected
+    # The journal says who sent what, and it is private.
+    (entry,) = service.history()
+    assert entry.state == "created" and entry.campaign_ids == submission.campaign_ids
+    assert entry.user and entry.profile == "demo" and entry.spec["devices"] == spec.devices
+    assert entry.attempts == 1 and not entry.reconciled
+    files = list((env.data / "journal" / "demo").glob("*.json"))
+    assert len(files) == 1 and stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    assert json.loads(files[0].read_text())["state"] == "created"
+
+
+# --- exactly once -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_lost_answer_after_create_gives_exactly_one_campaign(env, kind):
+    """The platform handles the create, then the connection drops before the answer."""
+    service = env.service(kind)
+    spec = await make_spec(env, kind)
+    preview = await service.preview(spec)
+    before = env.jobs(kind)
+    env.sim.faults.script(kind, "reset_after", method="POST", path_contains=CREATE_PATH[kind])
+
+    submission = await service.submit(preview)
+
+    assert env.sim.faults.injected.get("reset_after") == 1  # the answer really was lost
+    targets = new_targets(env, kind, before)
+    expected = {env.sim_device_id(kind, d) for d in spec.devices}
+    assert set(targets) == expected and set(targets.values()) == {1}
+    if kind in (TS, OC, AX):
+        assert len(env.jobs(kind) - before) == 1
+    (entry,) = service.history()
+    assert entry.state == "created" and submission.outcome == "created"
+    assert entry.campaign_ids and entry.campaign_ids == submission.campaign_ids
+    assert entry.attempts == 1
+    notes = " | ".join(e.note for e in entry.events)
+    if kind is ON:
+        # The first IMEI's write lost its answer inside the batch; the adapter does not
+        # show a write it never learned the uuid of, so the journal holds that IMEI back.
+        first = spec.devices[0]
+        assert entry.unconfirmed == [first] and "possibly reached" in notes
+        expected_visible = expected - {env.sim_device_id(kind, first)}
+    else:
+        expected_visible = expected
+        assert entry.reconciled and entry.error is not None
+        assert "no clear answer" in notes and "reconciled" in notes
+        assert [e.state for e in entry.events][-2:] == ["unknown", "created"]
+    detail = await service.campaign(entry.campaign_ids[0])
+    assert {env.sim_device_id(kind, d.device_id) for d in detail.devices} == expected_visible
+
+    # Submitting the same preview again sends nothing.
+    again = await service.submit(preview)
+    assert again.already_submitted and again.campaign_ids == submission.campaign_ids
+    # A fresh preview of the same spec finds the devices busy: nothing can be sent.
+    fresh = await service.preview(spec)
+    assert not fresh.ok
+    assert all(Ineligible.IN_ACTIVE_CAMPAIGN in {r.code for r in d.reasons} for d in fresh.devices)
+    assert new_targets(env, kind, before) == targets
+
+
+@pytest.mark.parametrize("kind", [TS, OC, AX])
+async def test_dropped_request_is_reconciled_as_not_created(env, kind):
+    """The connection drops before the platform handles it: nothing exists, nothing resent."""
+    service = env.service(kind)
+    preview = await service.preview(await make_spec(env, kind))
+    before = env.jobs(kind)
+    env.sim.faults.script(kind, "reset", method="POST", path_contains=CREATE_PATH[kind])
+
+    submission = await service.submit(preview)
+
+    assert env.jobs(kind) == before
+    (entry,) = submission.entries
+    assert entry.state == "failed" and entry.reconciled and not entry.campaign_ids
+    assert "nothing was created" in entry.events[-1].note
+    assert submission.outcome == "failed"
+
+
+async def test_resend_after_a_verified_absence_creates_one(env):
+    service = env.service(OC)
+    preview = await service.preview(await make_spec(env, OC))
+    before = env.jobs(OC)
+    env.sim.faults.script(OC, "reset", method="POST", path_contains=CREATE_PATH[OC])
+
+    submission = await service.submit(preview, resend=True)
+
+    assert len(env.jobs(OC) - before) == 1
+    (entry,) = submission.entries
+    assert entry.state == "created" and entry.attempts == 2
+
+
+async def test_definite_rejection_is_failed_without_reconciling(env):
+    service = env.service(TS)
+    preview = await service.preview(await make_spec(env, TS))
+    before = env.jobs(TS)
+    env.sim.faults.script(TS, "throttle", method="POST", path_contains=CREATE_PATH[TS])
+
+    submission = await service.submit(preview)
+
+    (entry,) = submission.entries
+    assert env.jobs(TS) == before
+    assert entry.state == "failed" and not entry.reconciled
+    assert entry.error is not None and entry.error.title == "Rate limited"
+
+
+async def test_unreachable_platform_leaves_unknown_and_blocks_the_next_send(env):
+    service = env.service(OC)
+    first = await service.preview(await make_spec(env, OC))
+    env.sim.faults.script(OC, "reset_after", method="POST", path_contains=CREATE_PATH[OC])
+    env.gate.down_after_drop = True  # the network stays down after the drop
+    before = env.jobs(OC)
+
+    submission = await service.submit(first)
+
+    assert submission.outcome == "unknown"
+    (entry,) = submission.entries
+    assert entry.state == "unknown" and "still unknown" in entry.events[-1].note
+    assert len(env.jobs(OC) - before) == 1  # the platform did create it
+
+    with pytest.raises(SubmissionBlocked, match=entry.submission_id):
+        await service.submit(dataclasses.replace(first, batch_id="ft-000000000001"))
+    assert len(env.jobs(OC) - before) == 1
+
+    # Once the platform answers again, reconciliation finds it: still one campaign.
+    env.gate.down = False
+    (settled,) = await service.reconcile_pending()
+    assert settled.state == "created" and settled.reconciled
+    assert settled.campaign_ids == [next(iter(env.jobs(OC) - before))]
+
+
+async def test_entry_left_sending_by_a_crash_is_reconciled_before_sending_again(env):
+    """A process died after sending (platform created it) but before recording the answer."""
+    service = env.service(TS)
+    spec = await make_spec(env, TS, count=2)
+    preview = await service.preview(spec)
+    part = preview.parts[0]
+    before = env.jobs(TS)
+    known = [c.campaign_id for c in await service.campaigns()]
+    entry = service.journal.begin(
+        provider=service.name, kind=TS, spec=part, now=env.clock.now(),
+        batch_id=preview.batch_id, campaign_name=part.name, submission_id=preview.batch_id,
+    )  # fmt: skip
+    entry = service.journal.update(
+        entry, now=env.clock.now(), attempts=1, first_sent_at=env.clock.now(),
+        sent_at=env.clock.now(), known_before=known,
+    )  # fmt: skip
+    await service.client.create_campaign(part)  # ...and the process dies here
+    created = env.jobs(TS) - before
+
+    # Too fresh: maybe another process is still sending. Nothing is sent meanwhile.
+    other = await service.preview(await make_spec(env, TS, count=1))
+    with pytest.raises(SubmissionBlocked):
+        await service.submit(other)
+    assert env.jobs(TS) - before == created
+
+    env.clock.advance(11 * 60)
+    (settled,) = await service.reconcile_pending()
+    assert settled.state == "created" and settled.campaign_ids == sorted(created)
+    assert "interrupted" in " ".join(e.note for e in settled.events)
+    # The same preview is recognised as already sent.
+    again = await service.submit(preview)
+    assert again.already_submitted and env.jobs(TS) - before == created
+
+
+async def test_entry_left_sending_before_any_attempt_was_never_sent(env):
+    service = env.service(AX)
+    spec = await make_spec(env, AX)
+    service.journal.begin(provider=service.name, kind=AX, spec=spec, now=env.clock.now())
+    (settled,) = await service.reconcile_pending()
+    assert settled.state == "failed" and "nothing was sent" in settled.events[-1].note
+
+
+async def test_nothing_is_sent_unless_the_preview_is_clean(env):
+    service = env.service(OC)
+    spec = (await make_spec(env, OC)).model_copy(update={"retry_times": 9})
+    preview = await service.preview(spec)
+    assert not preview.ok and preview.problems_for("retry_times")
+    before = env.jobs(OC)
+    with pytest.raises(UsageError, match="nothing was sent"):
+        await service.submit(preview)
+    assert env.jobs(OC) == before and service.history() == []
+
+
+async def test_split_sends_one_journaled_task_per_256_devices(env, tmp_path):
+    """Over the cap: a problem unless the split is accepted, then one task per part."""
+    service = env.service(OC)
+    base = await make_spec(env, OC)
+    service.client.capabilities = service.client.capabilities.model_copy(
+        update={"max_targets_per_campaign": 2}
+    )  # a small cap so the simulator's small fleet can exceed it
+    try:
+        refused = await service.preview(base)
+        assert not refused.ok
+        assert {p.rule for p in refused.problems} == {"oceanconnect.max_targets"}
+        preview = await service.preview(base, split=True)
+        assert preview.ok and [len(p.devices) for p in preview.parts] == [2, 1]
+        assert any("split into 2" in w for w in preview.warnings)
+        before = env.jobs(OC)
+        submission = await service.submit(preview)
+    finally:
+        del service.client.capabilities  # back to the class attribute
+    assert submission.outcome == "created" and len(submission.campaign_ids) == 2
+    assert len(env.jobs(OC) - before) == 2
+    assert [(e.part, e.parts) for e in submission.entries] == [(1, 2), (2, 2)]
+    assert {e.batch_id for e in submission.entries} == {preview.batch_id}
+
+
+async def test_thingspace_v1_lost_answer_is_matched_by_device_list(env):
+    """v1 upgrades have no name: the reconciliation matches the new upgrade's devices."""
+    service = env.service(TS)
+    spec = await make_spec(env, TS, count=2)
+    spec = spec.model_copy(update={"windows": [], "options": {"api": "v1"}})
+    preview = await service.preview(spec)
+    assert preview.ok, preview.problems
+    assert preview.all_requests[0].url.endswith("/fota/v1/upgrades")
+    before = env.jobs(TS)
+    env.sim.faults.script(TS, "reset_after", method="POST", path_contains="/fota/v1/upgrades")
+
+    submission = await service.submit(preview)
+
+    (entry,) = submission.entries
+    assert len(env.jobs(TS) - before) == 1
+    assert entry.state == "created" and entry.reconciled
+    assert entry.campaign_ids == sorted(env.jobs(TS) - before)
+    assert "by device list" in entry.events[-1].note
+
+
+async def test_a_stale_preview_is_refused(env):
+    service = env.service(OC)
+    preview = await service.preview(await make_spec(env, OC))  # starts in one minute
+    env.clock.advance(120)
+    before = env.jobs(OC)
+    with pytest.raises(UsageError, match=r"out of date .*start_at.*Nothing was sent"):
+        await service.submit(preview)
+    assert env.jobs(OC) == before and service.history() == []
+
+
+async def test_a_platform_rejection_names_the_spec_field(env):
+    """The simulator refuses a start time in the past (123033); the journal keeps the
+    platform's code and field and the spec field it concerns."""
+    service = env.service(OC)
+    spec = await make_spec(env, OC)
+    preview = await service.preview(spec)
+    late = dataclasses.replace(preview, now=env.clock.now() + timedelta(hours=1))
+    env.clock.advance(90)  # past start_at; the (forged) preview claims to be fresh
+    submission = await service.submit(late)
+    (entry,) = submission.entries
+    assert entry.state == "failed" and entry.error is not None
+    assert entry.error.code == "123033" and entry.error.field == "policy.startTime"
+    assert entry.error.spec_field == "start_at"
