@@ -1,0 +1,501 @@
+"""The console app (thin): session wiring, app-wide keys, the palette and the factory.
+
+``make_app`` is the one factory the CLI, the tests, the snapshot tests and the screenshot
+script use. ``run_console`` is what ``fota-tui`` without a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.signal import Signal
+from textual.theme import Theme
+from textual.worker import Worker, WorkerState
+
+from fota_tui.config.paths import AppPaths, resolve_paths
+from fota_tui.config.schema import Profile
+from fota_tui.config.store import ConfigStore
+from fota_tui.errors import ConfigError, FotaError
+from fota_tui.providers.base import GroupSource
+from fota_tui.services.fleet import FleetRow, FleetStore, RowKey
+from fota_tui.services.session import (
+    CacheLoaded,
+    ConsoleSession,
+    HealthChanged,
+    NowClock,
+    RefreshSucceeded,
+    WallClock,
+)
+from fota_tui.tui.messages import SessionChange, SessionUpdate
+from fota_tui.tui.text import sanitize
+
+if TYPE_CHECKING:
+    import httpx
+
+    from fota_tui.sim.demo import Demo
+
+FIRST_FRAME_ENV = "FOTA_TUI_EXIT_AFTER_FIRST_FRAME"
+FIRST_FRAME_MARK = "FOTA_TUI_FIRST_FRAME monotonic="
+DEMO_PROFILE = "demo"
+WIZARD_MODULE = "fota_tui.tui.screens.campaign_wizard"
+ADD_PROFILE_HINT = "add a real profile with 'fota-tui profiles add NAME --from FILE'"
+
+WizardFactory = Callable[[ConsoleSession, list[FleetRow]], Screen[Any]]
+
+
+def find_wizard() -> WizardFactory | None:
+    """The campaign wizard screen class, once ``WIZARD_MODULE`` exists."""
+    try:
+        module = importlib.import_module(WIZARD_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name == WIZARD_MODULE:
+            return None
+        raise
+    factory: WizardFactory | None = getattr(module, "CampaignWizardScreen", None)
+    return factory
+
+
+class FotaApp(App[int]):
+    """The console. Everything it shows comes from ``self.session`` (a ``ConsoleSession``)."""
+
+    TITLE = "fota-tui"
+    CSS = """
+    Screen { background: $background; }
+    Footer { background: $panel; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark,f1", "help", "Help", key_display="?"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("p", "pause", "Pause"),
+        Binding("c", "campaigns", "Campaigns"),
+        Binding("d", "devices", "Devices"),
+    ]
+
+    def __init__(
+        self,
+        profile: Profile,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: NowClock | None = None,
+        fleet_clock: NowClock | None = None,
+        autostart: bool = True,
+        read_only: bool | None = None,
+        low_bandwidth: bool = False,
+        paths: AppPaths | None = None,
+        groups: GroupSource | None = None,
+        demo: Demo | None = None,
+        wizard: WizardFactory | None = None,
+        notice: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.clock: NowClock = clock or WallClock()
+        self.fleet_clock: NowClock = fleet_clock or self.clock
+        self.autostart = autostart
+        self.read_only_flag = read_only
+        self.low_bandwidth = low_bandwidth
+        self.paths = paths
+        self.groups = groups
+        self.demo = demo
+        self.wizard = wizard
+        self.notice = notice
+        self._transport = transport
+        self._demo_transport = demo.transport if demo is not None else None
+        # A transport given with a non-demo profile (tests) serves every profile opened.
+        self._profile_transport = None if demo is not None else transport
+        self.session_changed: Signal[SessionChange] = Signal(self, "session-changed")
+        self.session = self._new_session(profile, transport)
+        self.first_frame_at: float | None = None
+        self.notifications_sent: list[tuple[str, str]] = []  # (title, message), for tests/logs
+        if low_bandwidth:
+            self.animation_level = "none"
+
+    # -- setup -------------------------------------------------------------------
+    def _new_session(
+        self, profile: Profile, transport: httpx.AsyncBaseTransport | None
+    ) -> ConsoleSession:
+        return ConsoleSession(
+            profile,
+            transport=transport,
+            groups=self.groups,
+            cache_dir=self.paths.cache_dir if self.paths is not None else None,
+            publish=self._publish,
+            clock=self.clock,
+            read_only=self.read_only_flag,
+        )
+
+    def _publish(self, event: Any) -> None:
+        self.post_message(SessionUpdate(event))
+
+    @property
+    def age_interval(self) -> float:
+        """Seconds between clock-driven redraws (ages): 10 in low-bandwidth mode."""
+        return 10.0 if self.low_bandwidth else 1.0
+
+    def now(self) -> datetime:
+        return self.fleet_clock.now()
+
+    async def on_mount(self) -> None:
+        from fota_tui.tui.screens.dashboard import DashboardScreen
+
+        self._apply_saved_theme()
+        self.theme_changed_signal.subscribe(self, self._save_theme)
+        await self.push_screen(DashboardScreen())
+        if os.environ.get(FIRST_FRAME_ENV):
+            self.screen.call_after_refresh(self._first_frame)
+        # Clients, cache and polling start once the first frame is on screen.
+        self.screen.call_after_refresh(self._start_session)
+        self.set_interval(self.age_interval, self._tick, name="age-clock")
+        if self.notice:
+            self.notify(self.notice, title="Demo mode", timeout=8, markup=False)
+
+    async def _start_session(self) -> None:
+        if self.session.started or not self.is_running:
+            return
+        await self.session.start(scheduler=self.autostart)
+        self._status_changed()
+
+    def _first_frame(self) -> None:
+        self.first_frame_at = time.monotonic()
+        self.exit(0)
+
+    def _tick(self) -> None:
+        screen = self.screen
+        tick = getattr(screen, "tick", None)
+        if callable(tick):
+            tick()
+
+    # -- session events ----------------------------------------------------------
+    def on_session_update(self, message: SessionUpdate) -> None:
+        event = message.event
+        diff = None
+        if isinstance(event, RefreshSucceeded):
+            diff = self.session.apply_snapshot(event.snapshot)
+        elif isinstance(event, CacheLoaded):
+            diff = self.session.apply_snapshot(event.snapshot, cached=True)
+        elif isinstance(event, HealthChanged):
+            self._health_notice(event)
+        self.session_changed.publish(SessionChange(event.provider, diff))
+
+    def _health_notice(self, event: HealthChanged) -> None:
+        if event.healthy:
+            self.say(f"{event.provider} answers again; its pane is live.", "Provider recovered")
+        else:
+            reason = event.reason or "refresh failed"
+            self.say(
+                f"{event.provider}: {reason}. Its pane shows the last good data as STALE.",
+                "Provider failing",
+                severity="error",
+            )
+
+    def say(self, message: str, title: str, *, severity: str = "information") -> None:
+        """Notify with platform text shown literally."""
+        message, title = sanitize(message), sanitize(title)
+        self.notifications_sent.append((title, message))
+        self.notify(message, title=title, severity=severity, markup=False)  # type: ignore[arg-type]
+
+    # -- errors ------------------------------------------------------------------
+    def report_error(self, error: BaseException) -> None:
+        """The one handler for failed workers: a notice for ours, the error screen otherwise."""
+        if isinstance(error, FotaError):
+            self.say(error.message, error.title, severity="error")
+            return
+        from fota_tui.tui.screens.error import ErrorScreen
+
+        self.push_screen(ErrorScreen(error))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and isinstance(event.worker.error, Exception):
+            self.report_error(event.worker.error)
+
+    # -- actions -----------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pause":
+            return self.session.running or self.session.paused
+        if action == "devices":
+            from fota_tui.tui.screens.dashboard import DashboardScreen
+
+            return not isinstance(self.screen, DashboardScreen)
+        return True
+
+    def action_available(self, action: str, screen: type | None = None) -> bool:
+        """Whether an action is offered at all (help and palette use this)."""
+        if action == "new_campaign":
+            return self.can_create_campaigns
+        return True
+
+    @property
+    def can_create_campaigns(self) -> bool:
+        return not self.session.read_only and self.wizard_factory() is not None
+
+    def wizard_factory(self) -> WizardFactory | None:
+        return self.wizard if self.wizard is not None else find_wizard()
+
+    async def action_quit(self) -> None:
+        await self.session.stop()
+        self.exit(0)
+
+    def action_help(self) -> None:
+        from fota_tui.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_refresh(self) -> None:
+        if self.session.running:
+            if self.session.paused:
+                self.session.toggle_pause()
+            self.session.refresh_now()
+        else:
+            self.run_worker(self.session.refresh(), exit_on_error=False, group="refresh")
+        self._status_changed()
+
+    def action_pause(self) -> None:
+        paused = self.session.toggle_pause()
+        self.say("Polling paused; r refreshes once, p resumes." if paused else "Polling resumed.",
+                 "Paused" if paused else "Live")  # fmt: skip
+        self._status_changed()
+
+    def _status_changed(self) -> None:
+        self.session_changed.publish(SessionChange())
+        self.refresh_bindings()
+
+    async def action_campaigns(self) -> None:
+        from fota_tui.tui.screens.campaigns import CampaignsScreen
+
+        if isinstance(self.screen, CampaignsScreen):
+            return
+        for index, screen in enumerate(self.screen_stack):
+            if isinstance(screen, CampaignsScreen):
+                while len(self.screen_stack) > index + 1:
+                    await self.pop_screen()
+                return
+        await self._pop_modals()
+        await self.push_screen(CampaignsScreen())
+
+    async def action_devices(self) -> None:
+        await self._pop_to_dashboard()
+        table = self.dashboard().table
+        table.focus()
+
+    async def _pop_modals(self) -> None:
+        from textual.screen import ModalScreen
+
+        while isinstance(self.screen, ModalScreen) and len(self.screen_stack) > 2:
+            await self.pop_screen()
+
+    async def _pop_to_dashboard(self) -> None:
+        while len(self.screen_stack) > 2:
+            await self.pop_screen()
+
+    def dashboard(self) -> Any:
+        from fota_tui.tui.screens.dashboard import DashboardScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, DashboardScreen):
+                return screen
+        raise LookupError("no dashboard")
+
+    def open_device(self, key: RowKey, store: FleetStore | None = None) -> None:
+        from fota_tui.tui.screens.device_detail import DeviceDetailScreen
+
+        self.push_screen(DeviceDetailScreen(key, store))
+
+    def open_campaign_wizard(self, devices: list[FleetRow]) -> None:
+        """The wizard hook: push ``CampaignWizardScreen(session, devices)`` when allowed."""
+        factory = self.wizard_factory()
+        if self.session.read_only or factory is None:
+            self.say("Creating campaigns is not available here.", "Not available",
+                     severity="warning")  # fmt: skip
+            return
+
+        def done(result: Any) -> None:
+            if result:
+                self.session.refresh_now()
+
+        self.push_screen(factory(self.session, devices), done)
+
+    def default_export_path(self, stem: str = "devices") -> str:
+        stamp = self.clock.now().strftime("%Y%m%d-%H%M%S")
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem)
+        return str(Path.cwd() / f"fota-{safe}-{stamp}.csv")
+
+    # -- profiles and themes -------------------------------------------------------
+    def profile_names(self) -> list[str]:
+        """Stored profiles plus the built-in demo."""
+        names: list[str] = []
+        if self.paths is not None:
+            try:
+                names = ConfigStore(self.paths).list_profiles()
+            except ConfigError:
+                names = []
+        if DEMO_PROFILE not in names:
+            names.append(DEMO_PROFILE)
+        return names
+
+    def switch_profile(self, name: str) -> Worker[None]:
+        return self.run_worker(
+            self._switch_profile(name), exclusive=True, group="profile", exit_on_error=False
+        )
+
+    async def _switch_profile(self, name: str) -> None:
+        try:
+            profile, transport = self._load_profile(name)
+        except FotaError as exc:  # a bad profile file: say which and keep the session
+            self.say(exc.message, exc.title, severity="error")
+            return
+        await self.session.stop()
+        self.session = self._new_session(profile, transport)
+        from fota_tui.tui.screens.dashboard import DashboardScreen
+
+        await self._pop_to_dashboard()
+        await self.switch_screen(DashboardScreen())
+        await self._start_session()
+        self.session_changed.publish(SessionChange(rebuilt=True))
+        self.refresh_bindings()
+        self.say(f"Now showing profile '{profile.name}' ({profile.environment}).", "Profile")
+
+    def _load_profile(self, name: str) -> tuple[Profile, httpx.AsyncBaseTransport | None]:
+        stored = self.paths is not None and name in ConfigStore(self.paths).list_profiles()
+        if name == DEMO_PROFILE and not stored:
+            if self.demo is None:
+                from fota_tui.sim.demo import build_demo
+
+                self.demo = build_demo()
+                self._demo_transport = self.demo.transport
+            return self.demo.profile, self._demo_transport
+        if self.paths is None:
+            raise ConfigError(f"no profile named '{name}' (no config dir)")
+        return ConfigStore(self.paths).load_profile(name), self._profile_transport
+
+    def _apply_saved_theme(self) -> None:
+        if self.paths is None:
+            return
+        try:
+            theme = ConfigStore(self.paths).load_config().preferences.theme
+        except ConfigError:
+            return
+        if theme and theme in self.available_themes:
+            self.theme = theme
+
+    def _save_theme(self, theme: Theme) -> None:
+        if self.paths is None:
+            return
+        store = ConfigStore(self.paths)
+        try:
+            if store.load_config().preferences.theme == theme.name:
+                return
+            store.update_config(
+                lambda c: c.model_copy(
+                    update={"preferences": c.preferences.model_copy(update={"theme": theme.name})}
+                )
+            )
+        except ConfigError as exc:
+            self.say(exc.message, "Theme not saved", severity="warning")
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        from fota_tui.tui.palette import app_commands
+
+        return app_commands(self, screen, super().get_system_commands(screen))
+
+    def target_rows(self) -> list[FleetRow]:
+        try:
+            rows: list[FleetRow] = self.dashboard().table.target_rows()
+        except LookupError:
+            return []
+        return rows
+
+
+def make_app(
+    profile: Profile,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clock: NowClock | None = None,
+    autostart: bool = True,
+    read_only: bool | None = None,
+    low_bandwidth: bool = False,
+    paths: AppPaths | None = None,
+    groups: GroupSource | None = None,
+    demo: Demo | None = None,
+    wizard: WizardFactory | None = None,
+    notice: str | None = None,
+) -> FotaApp:
+    """The one factory (CLI, tests, snapshots, screenshots).
+
+    ``clock`` (anything with ``now()``) drives data ages and row ages; without it, a demo
+    uses wall time for data ages and the simulator's clock for row ages. ``read_only``
+    True forces read-only; None follows the profile. ``transport`` serves the profile
+    (and, when not a demo, every profile switched to: tests).
+    """
+    fleet_clock = None
+    if clock is None and demo is not None:
+        fleet_clock = demo.simulator.fleet.clock
+    return FotaApp(
+        profile,
+        transport=transport,
+        clock=clock,
+        fleet_clock=fleet_clock,
+        autostart=autostart,
+        read_only=read_only,
+        low_bandwidth=low_bandwidth,
+        paths=paths,
+        groups=groups,
+        demo=demo,
+        wizard=wizard,
+        notice=notice,
+    )
+
+
+def run_console(args: argparse.Namespace) -> int:
+    """``fota-tui`` without a command: open the profile (or the demo) in the console."""
+    from fota_tui.sim.demo import build_demo
+
+    paths = resolve_paths(getattr(args, "config_dir", None))
+    store = ConfigStore(paths)
+    demo: Demo | None = None
+    notice: str | None = None
+    try:
+        config = store.load_config()
+        name = getattr(args, "profile", None)
+        if getattr(args, "demo", False):
+            demo = build_demo()
+            notice = f"Simulated fleet, no network. For real platforms, {ADD_PROFILE_HINT}."
+        elif name is None and config.default_profile is None and not store.list_profiles():
+            demo = build_demo()
+            notice = (
+                f"No profile is configured yet, so this is the built-in demo; {ADD_PROFILE_HINT}."
+            )
+        profile = demo.profile if demo is not None else store.select_profile(name)
+    except ConfigError as err:
+        print(f"fota-tui: {err.title}: {err}", file=sys.stderr)
+        return 2
+    app = make_app(
+        profile,
+        transport=demo.transport if demo is not None else None,
+        read_only=True if getattr(args, "read_only", False) else None,
+        low_bandwidth=bool(
+            getattr(args, "low_bandwidth", False) or config.preferences.low_bandwidth
+        ),
+        paths=paths,
+        demo=demo,
+        notice=notice,
+    )
+    result = app.run()
+    if app.session.started:  # the app ended another way than `q`: keep the cache anyway
+        app.session.save_cache()
+    if app.first_frame_at is not None:
+        print(f"{FIRST_FRAME_MARK}{app.first_frame_at:.6f}", file=sys.stderr)
+    if app.return_code:
+        return app.return_code
+    return int(result or 0)

@@ -1,0 +1,113 @@
+"""The main screen: header, one pane per provider, and the fleet device table."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Footer
+
+from fota_tui.tui.messages import SessionChange
+from fota_tui.tui.screens.base import FotaScreen
+from fota_tui.tui.screens.prompt import ExportPrompt
+from fota_tui.tui.widgets.device_panel import DevicePanel
+from fota_tui.tui.widgets.device_table import DeviceTable
+from fota_tui.tui.widgets.provider_pane import ProviderGrid
+from fota_tui.tui.widgets.status_header import StatusHeader
+
+
+class DashboardScreen(FotaScreen):
+    HELP_NAME = "Dashboard"
+    AUTO_FOCUS = "DeviceTable"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter"),
+        Binding("e", "export", "Export"),
+        Binding("n", "new_campaign", "New campaign"),
+        Binding("escape", "clear_filter", "Clear filter"),
+    ]
+
+    _marked: int | None = None
+
+    def compose(self) -> ComposeResult:
+        app = self.fota
+        yield StatusHeader()
+        yield ProviderGrid(self.session, app.now())
+        yield DevicePanel(
+            self.session.store,
+            title="Devices",
+            clock=app.now,
+            age_refresh=app.age_interval,
+            id="devices",
+        )
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(StatusHeader).update_from(self.session)
+        # Providers in name order, each in its platform's listing order: stable however
+        # the refreshes interleave.
+        self.table.sort_by("provider")
+        self.table.focus()
+
+    @property
+    def panel(self) -> DevicePanel:
+        return self.query_one("#devices", DevicePanel)
+
+    @property
+    def table(self) -> DeviceTable:
+        return self.panel.table
+
+    @property
+    def grid(self) -> ProviderGrid:
+        return self.query_one(ProviderGrid)
+
+    # -- live data ---------------------------------------------------------------
+    def on_session_change(self, change: SessionChange) -> None:
+        if change.diff is not None:
+            self.table.apply(change.diff, self.session.store)
+            marked = self.session.cache_mark_version()
+            if marked != self._marked:
+                self._marked = marked
+                self.table.mark_changed_since(marked)
+        self.tick()
+
+    def tick(self) -> None:
+        self.query_one(StatusHeader).update_state(self.session)
+        self.grid.refresh_panes()
+
+    # -- actions -----------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "new_campaign":
+            return self.fota.can_create_campaigns
+        if action == "clear_filter":
+            return bool(self.table.filter_query) or self.panel.filter_open
+        return True
+
+    def action_filter(self) -> None:
+        self.panel.open_filter()
+        self.refresh_bindings()
+
+    def action_clear_filter(self) -> None:
+        self.panel.close_filter(clear=True)
+        self.refresh_bindings()
+
+    def action_export(self) -> None:
+        def done(path: str | None) -> None:
+            if path:
+                self.table.action_export(path)
+
+        self.app.push_screen(ExportPrompt(self.fota.default_export_path()), done)
+
+    def action_new_campaign(self) -> None:
+        self.fota.open_campaign_wizard(self.table.target_rows())
+
+    @on(DeviceTable.RowActivated)
+    def _open_device(self, event: DeviceTable.RowActivated) -> None:
+        event.stop()
+        self.fota.open_device(event.key)
+
+    @on(DeviceTable.ViewChanged)
+    def _view_changed(self) -> None:
+        self.refresh_bindings()

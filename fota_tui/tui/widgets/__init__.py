@@ -1,0 +1,1 @@
+"""Console widgets (the only layer besides the app that imports Textual)."""

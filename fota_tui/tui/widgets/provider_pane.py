@@ -1,0 +1,155 @@
+"""One pane per provider: health, auth, data age, stale reason, counts, campaigns, budget."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.containers import Grid
+from textual.content import Content
+from textual.widgets import Static
+
+from fota_tui.models import AuthState
+from fota_tui.services.session import ConsoleSession, ProviderView
+from fota_tui.tui.text import age_label, count_labels, literal, state_bar
+
+HEALTH_WORDS = {
+    "ok": ("● ok", "$text-success"),
+    "failing": ("✗ failing", "bold $text-error"),
+    "unknown": ("○ waiting", "$text-muted"),
+    "error": ("✗ not configured", "bold $text-error"),
+}
+AUTH_WORDS = {
+    AuthState.OK: ("auth ok", "$text-success"),
+    AuthState.FAILED: ("auth failed", "bold $text-error"),
+    AuthState.UNKNOWN: ("auth ?", "$text-muted"),
+    AuthState.NOT_REQUIRED: ("no auth", "$text-muted"),
+}
+
+
+class ProviderPane(Static):
+    """Renders one ``ProviderView``; the grid re-feeds it on every change and tick."""
+
+    DEFAULT_CSS = """
+    ProviderPane {
+        height: auto;
+        border: round $panel-lighten-2;
+        border-title-color: $text;
+        border-title-style: bold;
+        border-subtitle-style: bold;
+        padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        &.-ok { border: round $success 60%; }
+        &.-stale { border: heavy $error; border-subtitle-color: $text-error; }
+        &.-cached { border: round $warning; border-subtitle-color: $text-warning; }
+        &.-error { border: heavy $error; border-subtitle-color: $text-error; }
+    }
+    """
+
+    def __init__(self, view: ProviderView, now: datetime, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.view = view
+        self.now = now
+
+    def on_mount(self) -> None:
+        self.show(self.view)
+
+    def show(self, view: ProviderView) -> None:
+        self.view = view
+        self.border_title = literal(view.name)
+        badge = ""
+        if view.build_error:
+            badge = "NOT CONFIGURED"
+        elif view.stale:
+            badge = "STALE"
+        elif view.from_cache:
+            badge = "CACHED"
+        elif view.refreshing:
+            badge = "↻"
+        self.border_subtitle = badge
+        self.set_class(view.health == "ok" and not view.from_cache, "-ok")
+        self.set_class(view.stale and not view.build_error, "-stale")
+        self.set_class(view.from_cache and not view.stale, "-cached")
+        self.set_class(bool(view.build_error), "-error")
+        self.update(self._body(view))
+
+    def _body(self, v: ProviderView) -> Content:
+        """One fact per line; lines never wrap (CSS ellipsis), so panes keep their height."""
+        width = max(self.content_region.width, 20) if self.is_mounted else 26
+        lines: list[Content] = []
+        word, style = HEALTH_WORDS[v.health]
+        auth_word, auth_style = AUTH_WORDS.get(v.auth, ("auth ?", "$text-muted"))
+        lines.append(
+            Content.assemble((word, style), " · ", (auth_word, auth_style), " · ", v.kind.label)
+        )
+        if v.build_error:
+            lines.append(literal(v.build_error, "$text-error"))
+            return Content("\n").join(lines)
+        age = age_label(v.age) + (" ↻" if v.refreshing else "")
+        age_style = "$text-warning" if v.stale or v.from_cache else ""
+        lines.append(
+            Content.assemble((f"{v.device_count:,} devices", "bold"), " · ", (age, age_style))
+        )
+        counts = count_labels(v.counts)
+        if width >= 34:  # bar and counts share a line; the counts are cut if they must be
+            bar_width = max(8, min(width // 3, width - counts.cell_length - 1))
+            lines.append(state_bar(v.counts, bar_width) + " " + counts)
+        else:
+            lines.append(state_bar(v.counts, width))
+            lines.append(counts)
+        extras = f"{v.active_campaigns} active / {v.campaigns} campaigns"
+        if v.rate_total:
+            extras += f" · budget {v.rate_remaining}/{v.rate_total}"
+        lines.append(Content(extras))
+        if v.stale and v.stale_reason:
+            retry = f" (retry in {v.retry_in:.0f}s)" if v.retry_in else ""
+            lines.append(
+                Content.styled("stale: ", "bold $text-error")
+                + literal(v.stale_reason + retry, "$text-error")
+            )
+        for warning in v.warnings:
+            lines.append(Content.styled("⚠ ", "$text-warning") + literal(warning, "$text-warning"))
+        return Content("\n").join(lines)
+
+
+class ProviderGrid(Grid):
+    """The panes, four across on wide screens and two across on narrow ones."""
+
+    DEFAULT_CSS = """
+    ProviderGrid {
+        height: auto;
+        grid-size: 4;
+        grid-gutter: 0 1;
+        grid-rows: auto;
+        padding: 0 0;
+    }
+    """
+
+    def __init__(self, session: ConsoleSession, now: datetime, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.session = session
+        self.now = now
+
+    def compose(self) -> ComposeResult:
+        for index, view in enumerate(self.session.provider_views(self.now)):
+            yield ProviderPane(view, self.now, id=f"pane-{index}")
+
+    def on_resize(self) -> None:
+        count = max(len(self.session.provider_names), 1)
+        per_row = 4 if self.size.width >= 110 else 2 if self.size.width >= 50 else 1
+        self.styles.grid_size_columns = min(per_row, count)
+        self.refresh_panes()
+
+    def refresh_panes(self) -> None:
+        views = {v.name: v for v in self.session.provider_views()}
+        for pane in self.query(ProviderPane):
+            view = views.get(pane.view.name)
+            if view is not None:
+                pane.show(view)
+
+    def pane(self, provider: str) -> ProviderPane:
+        for pane in self.query(ProviderPane):
+            if pane.view.name == provider:
+                return pane
+        raise KeyError(provider)

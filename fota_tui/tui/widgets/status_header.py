@@ -1,0 +1,77 @@
+"""The one-line header: profile, environment, read-only badge and refresh state."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widgets import Static
+
+from fota_tui.services.session import ConsoleSession
+from fota_tui.tui.text import age_label, literal
+
+ENV_WORDS = {"production": "PRODUCTION", "staging": "STAGING", "lab": "LAB"}
+
+
+class StatusHeader(Horizontal):
+    """Always visible; production turns the whole bar the error colour."""
+
+    DEFAULT_CSS = """
+    StatusHeader {
+        height: 1;
+        dock: top;
+        background: $panel;
+        color: $foreground;
+        &.-production { background: $error; color: $text; }
+        &.-staging { background: $warning-muted; }
+        #hdr-title { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; padding: 0 1; }
+        #hdr-env, #hdr-ro { width: auto; padding: 0 1; text-style: bold; }
+        #hdr-env { background: $secondary; color: $text; }
+        &.-production #hdr-env { background: $foreground; color: $error; }
+        &.-staging #hdr-env { background: $warning; color: $text; }
+        #hdr-ro { background: $accent; color: $text; margin-left: 1; }
+        #hdr-state { width: auto; padding: 0 1; margin-left: 1; }
+        #hdr-state.-paused { color: $text-warning; text-style: bold; }
+        #hdr-state.-refreshing { color: $text-accent; }
+        #hdr-state.-live { color: $text-success; }
+        &.-production #hdr-state { color: $text; }
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="hdr-title")
+        yield Static(id="hdr-env")
+        yield Static(id="hdr-ro")
+        yield Static(id="hdr-state")
+
+    def update_from(self, session: ConsoleSession) -> None:
+        profile = session.profile
+        env = profile.environment
+        for name in ENV_WORDS:
+            self.set_class(env == name, f"-{name}")
+        title = Content.assemble(("fota-tui", "bold"), " ▸ ", literal(profile.display_label))
+        if profile.label and profile.label != profile.name:
+            title += Content.styled(f" ({profile.name})", "dim")
+        self.query_one("#hdr-title", Static).update(title)
+        self.query_one("#hdr-env", Static).update(ENV_WORDS.get(env, env.upper()))
+        ro = self.query_one("#hdr-ro", Static)
+        ro.display = session.read_only
+        ro.update("READ-ONLY")
+        self.update_state(session)
+
+    def update_state(self, session: ConsoleSession) -> None:
+        state = session.refresh_state
+        label = {
+            "live": "● live",
+            "paused": "‖ paused",
+            "refreshing": "↻ refreshing",
+            "stopped": "○ stopped",
+        }[state]
+        cached = [v for v in session.provider_views() if v.from_cache]
+        if cached:
+            oldest = max((v.age or 0.0) for v in cached)
+            label += f" · cached {age_label(oldest)}"
+        widget = self.query_one("#hdr-state", Static)
+        for name in ("live", "paused", "refreshing", "stopped"):
+            widget.set_class(state == name, f"-{name}")
+        widget.update(label)

@@ -1,0 +1,120 @@
+"""Render SVG screenshots of the main views from the seeded simulator at a fixed time.
+
+    uv run python screenshots/render.py [--out DIR]
+
+Every picture comes from ``make_app`` on the in-process simulator (seed 7, 2,000
+devices) with a manual clock fixed at 2026-11-22 08:00 UTC, the scheduler run once and
+paused, so the files only change when the console does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fota_tui.config.paths import AppPaths
+from fota_tui.sim.clock import ManualClock
+from fota_tui.sim.demo import build_demo
+from fota_tui.tui.app import FotaApp, make_app
+from fota_tui.tui.screens.dashboard import DashboardScreen
+
+NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+SIZE = (120, 40)
+
+
+def build_app(tmp: Path) -> FotaApp:
+    clock = ManualClock(NOW)
+    demo = build_demo(seed=7, devices=2000, clock=clock)
+    paths = AppPaths(tmp / "c", tmp / "c" / "profiles", tmp / "cache", tmp / "d", tmp / "l")
+    app = make_app(demo.profile, transport=demo.transport, clock=clock, demo=demo, paths=paths)
+    app.animation_level = "none"
+    return app
+
+
+async def settle(pilot: Any, app: FotaApp) -> None:
+    for _ in range(600):
+        await pilot.pause()
+        views = app.session.provider_views()
+        if not any(v.refreshing or (v.health == "unknown" and not v.build_error) for v in views):
+            break
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def dashboard(pilot: Any) -> None:
+    return None
+
+
+async def campaigns(pilot: Any) -> None:
+    await pilot.press("c")
+
+
+async def campaign_detail(pilot: Any) -> None:
+    await pilot.press("c", "down", "down", "enter")
+    await pilot.app.workers.wait_for_complete()
+
+
+async def device_detail(pilot: Any) -> None:
+    screen = pilot.app.screen
+    assert isinstance(screen, DashboardScreen)
+    screen.panel.set_filter("state:failed")
+    await pilot.pause()
+    await pilot.press("enter")
+    await pilot.app.workers.wait_for_complete()
+
+
+async def filter_in_use(pilot: Any) -> None:
+    screen = pilot.app.screen
+    screen.panel.set_filter("state:failed,expired provider:oceanconnect-demo")
+    await pilot.press("space", "down", "space", "down", "slash")  # two selected, bar open
+    screen.panel.filter_input.cursor_blink = False
+
+
+async def help_screen(pilot: Any) -> None:
+    await pilot.press("question_mark")
+
+
+VIEWS: dict[str, Callable[[Any], Awaitable[None]]] = {
+    "dashboard": dashboard,
+    "campaigns": campaigns,
+    "campaign-detail": campaign_detail,
+    "device-detail": device_detail,
+    "filter": filter_in_use,
+    "help": help_screen,
+}
+
+
+async def render(name: str, action: Callable[[Any], Awaitable[None]], out: Path) -> Path:
+    with tempfile.TemporaryDirectory() as tmp:
+        app = build_app(Path(tmp))
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot, app)
+            app.session.toggle_pause()
+            app._status_changed()
+            await action(pilot)
+            await pilot.pause()
+            target = out / f"{name}.svg"
+            target.write_text(app.export_screenshot(title=f"fota-tui — {name}"), encoding="utf-8")
+            await app.session.stop(save=False)
+    return target
+
+
+async def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name, action in VIEWS.items():
+        path = await render(name, action, out)
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
+    args = parser.parse_args()
+    asyncio.run(main(args.out))
+    sys.exit(0)
