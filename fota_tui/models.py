@@ -139,7 +139,7 @@ def campaign_state_from_counts(counts: dict[UpgradeState, int]) -> CampaignState
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Device(_Record):

@@ -1,39 +1,49 @@
-"""The built-in demo: a seeded simulator and a profile that talks to it in-process."""
+"""The built-in demo: a seeded simulator and a profile that talks to it in-process.
+
+The profile needs no simulator (its addresses and accounts are static), and the
+simulator is seeded on the first request, off the event loop: the console paints its
+first frame before any of that work is done.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import threading
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import httpx
 
 from fota_tui.config.schema import PROVIDER_CONFIG_CLASSES, Profile
 from fota_tui.models import ProviderKind
-from fota_tui.sim.clock import Clock
-from fota_tui.sim.server import IN_PROCESS_ROOT, Simulator
+from fota_tui.sim.accounts import DEMO_CREDENTIALS, IN_PROCESS_ROOT, base_url
+from fota_tui.sim.clock import Clock, ScaledClock
+
+if TYPE_CHECKING:
+    from fota_tui.sim.server import Simulator
 
 DEMO_SPEED = 20.0  # simulated seconds per real second: campaigns move while you watch
 DEMO_REFRESH = 5.0
 
 
-@dataclass
-class Demo:
-    simulator: Simulator
-    profile: Profile
-    transport: httpx.AsyncBaseTransport
-
-
 def demo_profile(
-    simulator: Simulator, root: str = IN_PROCESS_ROOT, refresh_interval: float = DEMO_REFRESH
+    simulator: Simulator | None = None,
+    root: str = IN_PROCESS_ROOT,
+    refresh_interval: float = DEMO_REFRESH,
+    kinds: tuple[ProviderKind, ...] = tuple(ProviderKind),
 ) -> Profile:
-    """One provider per platform, with the simulator's demo credentials."""
-    providers = []
-    for kind, url in simulator.base_urls(root).items():
-        dialect = simulator.dialects[kind]
-        providers.append(
-            PROVIDER_CONFIG_CLASSES[kind](
-                kind=kind, name=f"{kind.value}-demo", base_url=url, **dialect.credentials
-            )
+    """One provider per platform with the simulator's (or the static) demo accounts."""
+    credentials: Mapping[ProviderKind, Mapping[str, str]] = (
+        {kind: d.credentials for kind, d in simulator.dialects.items()}
+        if simulator is not None
+        else {kind: DEMO_CREDENTIALS[kind] for kind in kinds}
+    )
+    providers = [
+        PROVIDER_CONFIG_CLASSES[kind](
+            kind=kind, name=f"{kind.value}-demo", base_url=base_url(root, kind), **creds
         )
+        for kind, creds in credentials.items()
+    ]
     return Profile(
         name="demo",
         label="Demo fleet (simulated)",
@@ -41,6 +51,41 @@ def demo_profile(
         refresh_interval=refresh_interval,
         providers=providers,
     )
+
+
+class Demo:
+    """The demo profile, and a simulator built the first time anything needs it."""
+
+    def __init__(self, profile: Profile, clock: Clock, build: Callable[[Clock], Simulator]) -> None:
+        self.profile = profile
+        self.clock = clock  # the fleet's clock, usable before the fleet exists
+        self._build = build
+        self._simulator: Simulator | None = None
+        self._lock = threading.Lock()
+        self.transport: httpx.AsyncBaseTransport = _LazyTransport(self)
+
+    @property
+    def built(self) -> bool:
+        return self._simulator is not None
+
+    @property
+    def simulator(self) -> Simulator:
+        with self._lock:
+            if self._simulator is None:
+                self._simulator = self._build(self.clock)
+            return self._simulator
+
+
+class _LazyTransport(httpx.AsyncBaseTransport):
+    def __init__(self, demo: Demo) -> None:
+        self.demo = demo
+        self._inner: httpx.AsyncBaseTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._inner is None:  # seed in a thread so the screen stays responsive
+            simulator = await asyncio.to_thread(lambda: self.demo.simulator)
+            self._inner = simulator.transport()
+        return await self._inner.handle_async_request(request)
 
 
 def build_demo(
@@ -52,7 +97,13 @@ def build_demo(
     faults: str | None = None,
     kinds: tuple[ProviderKind, ...] = tuple(ProviderKind),
 ) -> Demo:
-    simulator = Simulator.build(
-        seed=seed, devices=devices, speed=speed, clock=clock, faults=faults, kinds=kinds
-    )
-    return Demo(simulator, demo_profile(simulator), simulator.transport())
+    """The demo; ``demo.simulator`` seeds on first use (or on the first request)."""
+
+    def build(fleet_clock: Clock) -> Simulator:
+        from fota_tui.sim.server import Simulator
+
+        return Simulator.build(
+            seed=seed, devices=devices, clock=fleet_clock, faults=faults, kinds=kinds
+        )
+
+    return Demo(demo_profile(kinds=kinds), clock or ScaledClock(speed), build)

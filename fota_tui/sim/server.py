@@ -6,7 +6,7 @@ import asyncio
 import random
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from fota_tui.models import ProviderKind
+from fota_tui.sim.accounts import IN_PROCESS_ROOT, base_url
 from fota_tui.sim.clock import Clock, ScaledClock
 from fota_tui.sim.dialect import Dialect
 from fota_tui.sim.dialects import dialect_class
@@ -21,7 +22,6 @@ from fota_tui.sim.faults import FaultInjector
 from fota_tui.sim.fleet import SimFleet, Timing
 from fota_tui.sim.http import SimRequest, SimResponse
 
-IN_PROCESS_ROOT = "http://sim.localhost"  # RFC 6761 loopback name; in-process only
 DEFAULT_DEVICES = 2000
 # Share of the fleet each platform gets.
 _SHARES = {
@@ -61,11 +61,22 @@ class Simulator:
         faults: str | None = None,
         kinds: Iterable[ProviderKind] = tuple(ProviderKind),
         timing: Timing | None = None,
+        credentials: Mapping[ProviderKind, Mapping[str, str]] | None = None,
     ) -> Simulator:
-        """A seeded simulator; ``clock`` defaults to wall time scaled by ``speed``."""
+        """A seeded simulator; ``clock`` defaults to wall time scaled by ``speed``.
+
+        ``credentials`` replaces a platform's demo credentials (``Dialect.with_credentials``):
+        then only those values are accepted, and ``demo_profile`` hands them out.
+        """
         fleet = SimFleet(clock or ScaledClock(speed), seed=seed, timing=timing)
         kinds = list(kinds)
-        dialects = {kind: dialect_class(kind)(fleet) for kind in kinds}
+        overrides = credentials or {}
+        dialects = {}
+        for kind in kinds:
+            dialect_cls = dialect_class(kind)
+            if overrides.get(kind):
+                dialect_cls = dialect_cls.with_credentials(overrides[kind])
+            dialects[kind] = dialect_cls(fleet)
         total_share = sum(_SHARES[k] for k in kinds)
         for kind, dialect in dialects.items():
             count = max(1, round(devices * _SHARES[kind] / total_share))
@@ -129,7 +140,7 @@ class Simulator:
         return SimTransport(self)
 
     def base_urls(self, root: str = IN_PROCESS_ROOT) -> dict[ProviderKind, str]:
-        return {kind: f"{root.rstrip('/')}/{kind.value}" for kind in self.dialects}
+        return {kind: base_url(root, kind) for kind in self.dialects}
 
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> LoopbackServer:
         return LoopbackServer(self, host, port)

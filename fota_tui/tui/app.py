@@ -440,7 +440,7 @@ def make_app(
     """
     fleet_clock = None
     if clock is None and demo is not None:
-        fleet_clock = demo.simulator.fleet.clock
+        fleet_clock = demo.clock
     return FotaApp(
         profile,
         transport=transport,

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from fota_tui.models import ProviderKind
+from fota_tui.sim.accounts import DEMO_CREDENTIALS
 from fota_tui.sim.dialect import Dialect
 from fota_tui.sim.dialects.aovx_common import (
     CODE_BAD_PARAM,
@@ -62,10 +63,7 @@ BodyHandler = Callable[[dict[str, Any]], Any]
 class AovxDialect(Dialect):
     kind = ProviderKind.AOVX
     # Demo login; the client sends md5(password). Obviously fake.
-    credentials: ClassVar[dict[str, str]] = {
-        "username": "demo",
-        "password": "demo-aovx-password",
-    }
+    credentials: ClassVar[dict[str, str]] = dict(DEMO_CREDENTIALS[ProviderKind.AOVX])
 
     def __init__(
         self,

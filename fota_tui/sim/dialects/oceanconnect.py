@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from fota_tui.models import ProviderKind
+from fota_tui.sim.accounts import DEMO_CREDENTIALS
 from fota_tui.sim.dialect import Dialect
 from fota_tui.sim.dialects.oceanconnect_common import (
     FILE_ID_RE,
@@ -57,10 +58,7 @@ class Grant:
 class OceanConnectDialect(Dialect):
     kind = ProviderKind.OCEANCONNECT
     # Keyed like the profile's provider table (app_id, secret): the demo passes them on.
-    credentials: ClassVar[dict[str, str]] = {
-        "app_id": "demo-oc-app",
-        "secret": "demo-oc-secret",
-    }
+    credentials: ClassVar[dict[str, str]] = dict(DEMO_CREDENTIALS[ProviderKind.OCEANCONNECT])
     token_lifetime = timedelta(seconds=3600)
     refresh_lifetime = timedelta(days=30)
     rate_limit = 100  # calls per app per ``rate_period``

@@ -32,6 +32,7 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 from fota_tui.models import ProviderKind
+from fota_tui.sim.accounts import DEMO_CREDENTIALS
 from fota_tui.sim.dialect import Dialect
 from fota_tui.sim.dialects.onenet_book import CommandBook, command_spec
 from fota_tui.sim.dialects.onenet_commands import (
@@ -66,7 +67,7 @@ Handler = Callable[[SimRequest], SimResponse]
 
 class OneNetDialect(Dialect):
     kind = ProviderKind.ONENET
-    credentials: ClassVar[dict[str, str]] = {"api_key": "demo-onenet-masterkey"}
+    credentials: ClassVar[dict[str, str]] = dict(DEMO_CREDENTIALS[ProviderKind.ONENET])
 
     def __init__(self, fleet: SimFleet) -> None:
         super().__init__(fleet)

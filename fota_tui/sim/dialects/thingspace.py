@@ -50,6 +50,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from fota_tui.models import ProviderKind
+from fota_tui.sim.accounts import DEMO_CREDENTIALS
 from fota_tui.sim.dialect import Dialect
 from fota_tui.sim.dialects.thingspace_auth import TokenStore
 from fota_tui.sim.dialects.thingspace_common import ApiError, body_object, check_device
@@ -67,13 +68,7 @@ _HTTP_CODES = {400: "InvalidRequestBody", 404: "ResourceNotFound", 405: "MethodN
 
 class ThingSpaceDialect(Dialect):
     kind = ProviderKind.THINGSPACE
-    credentials: ClassVar[dict[str, str]] = {
-        "account": "0000123456-00001",
-        "app_key": "demo-app-key",
-        "app_secret": "demo-app-secret",
-        "username": "demo-user",
-        "password": "demo-password",
-    }
+    credentials: ClassVar[dict[str, str]] = dict(DEMO_CREDENTIALS[ProviderKind.THINGSPACE])
     retry_after = 2  # seconds, sent with 429
 
     def __init__(self, fleet: SimFleet) -> None:
