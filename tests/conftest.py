@@ -1,5 +1,6 @@
 """Shared fixtures. Every test runs with its own config/cache/data/log dirs under tmp_path,
-so no test can touch the real user directories."""
+and in its own working directory, so no test can touch the real user directories or write
+into the repository."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
     dirs = {name: tmp_path / "fota-tui" / name for name in DIR_ENV_VARS}
     for name, var in DIR_ENV_VARS.items():
         monkeypatch.setenv(var, str(dirs[name]))
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)  # relative writes (default export names) land here
     return dirs
 
 

@@ -1,0 +1,356 @@
+"""One contract, every adapter: the same test bodies against each platform's simulator,
+in-process (``Simulator.transport()``), through the demo profile and ``registry.build_client``.
+
+Time is fake on both sides: the simulator's fleet clock is a ``ManualClock`` and the
+clients' ``sleep``/``monotonic`` (retry back-off, Retry-After, rate limiters) advance it,
+so nothing really sleeps. Adding a platform is one entry in ``KINDS`` and ``TRAITS``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from provider_contract import (
+    READ_CHECKS,
+    MemoryGroups,
+    Subject,
+    boundary,
+    campaign_spec,
+    check_create_and_cancel,
+    collect,
+    secret_values,
+)
+
+from fota_tui.config.schema import ProviderConfigBase
+from fota_tui.errors import (
+    ProviderError,
+    ProviderProtocolError,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderUnavailable,
+)
+from fota_tui.models import CampaignSpec, ProviderKind, utcnow
+from fota_tui.providers import registry
+from fota_tui.providers.base import ProviderClient
+from fota_tui.providers.http import ClientOptions, RetryPolicy
+from fota_tui.sim.clock import ManualClock
+from fota_tui.sim.demo import demo_profile
+from fota_tui.sim.server import Simulator
+
+DEVICES = 150
+KINDS = [
+    ProviderKind.THINGSPACE,
+    ProviderKind.OCEANCONNECT,
+    ProviderKind.ONENET,
+    ProviderKind.AOVX,
+]
+
+
+@dataclass(frozen=True)
+class Traits:
+    """Where to aim a fault on each platform."""
+
+    listing: str  # a substring of the device-listing path (an idempotent read)
+    logins: tuple[str, ...]  # paths that issue tokens; () when the platform has none
+    create: str  # a substring of the path a create POSTs to
+
+
+TRAITS = {
+    ProviderKind.THINGSPACE: Traits(
+        "/fota/v1/devices/", ("/oauth2/token", "/session/login"), "/campaigns/firmware/"
+    ),
+    ProviderKind.OCEANCONNECT: Traits(
+        "/iocm/app/dm/v1.4.0/devices", ("/sec/v1.1.0/login",), "/operations/firmwareUpgrade"
+    ),
+    ProviderKind.ONENET: Traits("/devices", (), "/nbiot/offline"),
+    ProviderKind.AOVX: Traits(
+        "/queryLoginUserTerminalInfoList", ("/system/user/login",), "/sendOtaCommand"
+    ),
+}
+
+
+class FakeTime:
+    """One clock for the simulator and the clients; ``sleep`` advances it and is recorded."""
+
+    def __init__(self) -> None:
+        self.clock = ManualClock(utcnow().replace(microsecond=0))
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.clock.now().timestamp()
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.clock.advance(max(seconds, 0.0))
+
+
+class Recorder(httpx.AsyncBaseTransport):
+    """Counts requests by method and path on their way to the in-process simulator."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.paths: Counter[tuple[str, str]] = Counter()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths[request.method, request.url.path] += 1
+        return await self.inner.handle_async_request(request)
+
+    def count(self, *fragments: str, method: str | None = None) -> int:
+        return sum(
+            n
+            for (m, path), n in self.paths.items()
+            if (method is None or m == method) and any(f in path for f in fragments)
+        )
+
+
+@dataclass
+class World:
+    kind: ProviderKind
+    sim: Simulator
+    time: FakeTime
+    recorder: Recorder
+    subject: Subject
+    clients: list[ProviderClient] = field(default_factory=list)
+
+    @property
+    def traits(self) -> Traits:
+        return TRAITS[self.kind]
+
+    def client(self) -> ProviderClient:
+        client = self.subject.make_client()
+        self.clients.append(client)
+        return client
+
+
+@pytest.fixture(params=KINDS, ids=lambda k: k.value)
+def kind(request: pytest.FixtureRequest) -> ProviderKind:
+    kind: ProviderKind = request.param
+    return kind
+
+
+@pytest.fixture
+async def world(kind: ProviderKind, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
+    fake = FakeTime()
+    sim = Simulator.build(seed=11, devices=DEVICES, clock=fake.clock, kinds=[kind])
+    dialect = sim.dialects[kind]
+    if hasattr(dialect, "monotonic"):  # a dialect whose rate window runs on real time
+        dialect.monotonic = fake.monotonic
+    cfg = demo_profile(sim).providers[0]
+    recorder = Recorder(sim.transport())
+    original = registry.client_options
+
+    def options(
+        cfg: ProviderConfigBase, transport: httpx.AsyncBaseTransport | None = None
+    ) -> ClientOptions:
+        built = original(cfg, transport)
+        built.sleep, built.monotonic = fake.sleep, fake.monotonic
+        return built
+
+    monkeypatch.setattr(registry, "client_options", options)
+    groups = MemoryGroups()
+    subject = Subject(
+        cfg=cfg,
+        make_client=lambda: registry.build_client(cfg, transport=recorder, groups=groups),
+        device_count=len(sim.fleet.devices[kind]),
+        secrets=secret_values(cfg),
+        groups=groups,
+    )
+    world = World(kind, sim, fake, recorder, subject)
+    yield world
+    for client in world.clients:
+        await client.aclose()
+
+
+# -- the same bodies for every adapter ---------------------------------------------------
+
+
+@pytest.mark.parametrize("check", list(READ_CHECKS), ids=str)
+async def test_contract_reads(world: World, check: str) -> None:
+    await READ_CHECKS[check](world.subject, world.client())
+
+
+async def test_contract_fleet_matches_the_simulator(world: World) -> None:
+    client = world.client()
+    devices = await collect(client.devices())
+    assert len(devices) == DEVICES
+    upgrades = await collect(client.upgrades())
+    listed = {d.device_id for d in devices}
+    strays = {u.device_id for u in upgrades} - listed
+    assert not strays, f"upgrades of devices that devices() does not list: {sorted(strays)[:5]}"
+
+
+async def test_contract_campaign_totals_match_upgrades(world: World) -> None:
+    client = world.client()
+    campaigns = {c.campaign_id: c for c in await boundary(client.campaigns())}
+    per_campaign = Counter(u.campaign_id for u in await collect(client.upgrades()))
+    for campaign_id, campaign in campaigns.items():
+        assert per_campaign[campaign_id] == campaign.total, campaign_id
+
+
+async def test_contract_create_then_cancel_or_unsupported(world: World) -> None:
+    await check_create_and_cancel(world.subject, world.client())
+
+
+async def test_contract_unknown_campaign_is_a_provider_error(world: World) -> None:
+    client = world.client()
+    with pytest.raises(ProviderError) as caught:
+        await boundary(client.campaign("no-such-campaign-0000"))
+    assert caught.value.provider == world.subject.cfg.name
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param(k, marks=pytest.mark.xfail(strict=True, reason="raises UsageError"))
+        if k is ProviderKind.OCEANCONNECT
+        else k
+        for k in KINDS
+    ],
+    ids=lambda k: k.value,
+)
+async def test_contract_bad_spec_is_rejected_with_its_field(world: World) -> None:
+    client = world.client()
+    good = await campaign_spec(world.subject, client, "bad spec")
+    spec = CampaignSpec(**{**good.model_dump(), "devices": []})
+    with pytest.raises(ProviderRejected) as caught:
+        client.plan_campaign(spec)
+    assert caught.value.field == "devices"
+    with pytest.raises(ProviderRejected):
+        await boundary(client.create_campaign(spec))
+
+
+# -- faults -------------------------------------------------------------------------------
+
+
+async def _listing(world: World, client: ProviderClient) -> int:
+    return len(await collect(client.devices()))
+
+
+async def test_contract_a_5xx_on_a_read_is_retried(world: World) -> None:
+    client = world.client()
+    assert (await boundary(client.health())).ok
+    world.sim.faults.script(world.kind, "error", path_contains=world.traits.listing)
+    assert await _listing(world, client) == DEVICES
+    assert world.sim.faults.injected.get("error") == 1
+    assert world.time.sleeps, "the retry did not back off"
+
+
+async def test_contract_a_reset_connection_on_a_read_is_retried(world: World) -> None:
+    client = world.client()
+    assert (await boundary(client.health())).ok
+    world.sim.faults.script(world.kind, "reset", path_contains=world.traits.listing)
+    assert await _listing(world, client) == DEVICES
+    assert world.sim.faults.injected.get("reset") == 1
+
+
+async def test_contract_every_request_failing_is_unavailable(world: World) -> None:
+    world.sim.faults.set(world.kind, error=1.0)
+    client = world.client()
+    with pytest.raises(ProviderUnavailable) as caught:
+        await _listing(world, client)
+    assert caught.value.provider == world.subject.cfg.name
+    assert caught.value.retryable
+    health = await boundary(client.health())
+    assert not health.ok and health.message
+
+
+@pytest.mark.parametrize("fault", ["malformed", "truncated"])
+async def test_contract_an_unparseable_body_is_a_protocol_error(world: World, fault: str) -> None:
+    client = world.client()
+    assert (await boundary(client.health())).ok
+    world.sim.faults.script(world.kind, fault, path_contains=world.traits.listing, times=5)
+    with pytest.raises(ProviderProtocolError) as caught:
+        await _listing(world, client)
+    assert caught.value.provider == world.subject.cfg.name
+
+
+async def test_contract_throttling_is_rate_limited(world: World) -> None:
+    client = world.client()
+    assert (await boundary(client.health())).ok
+    world.sim.faults.set(world.kind, throttle=1.0)
+    with pytest.raises(ProviderRateLimited) as caught:
+        await _listing(world, client)
+    assert caught.value.provider == world.subject.cfg.name
+    assert caught.value.retry_after is not None and caught.value.retry_after >= 0
+
+
+async def test_contract_one_throttled_read_waits_or_surfaces_a_long_wait(world: World) -> None:
+    """A short Retry-After is slept (fake) and the read retried; a wait longer than the
+    retry policy allows is surfaced as ``ProviderRateLimited`` for the scheduler."""
+    client = world.client()
+    assert (await boundary(client.health())).ok
+    world.sim.faults.script(world.kind, "throttle", path_contains=world.traits.listing)
+    try:
+        listed = await _listing(world, client)
+    except ProviderRateLimited as exc:
+        assert exc.retry_after is not None
+        assert exc.retry_after > RetryPolicy().max_retry_after
+    else:
+        assert listed == DEVICES
+        assert world.time.sleeps and max(world.time.sleeps) > 0
+    assert world.sim.faults.injected.get("throttle") == 1
+
+
+async def test_contract_token_expiry_is_a_transparent_re_auth(world: World) -> None:
+    client = world.client()
+    assert (await boundary(client.health())).ok
+    logins = world.recorder.count(*world.traits.logins) if world.traits.logins else 0
+    world.sim.faults.script(world.kind, "token_expiry", path_contains=world.traits.listing)
+    assert await _listing(world, client) == DEVICES
+    assert world.sim.faults.injected.get("token_expiry") == 1
+    if world.traits.logins:
+        again = world.recorder.count(*world.traits.logins)
+        assert again > logins, "no new token was fetched after the old one expired"
+        assert again - logins <= len(world.traits.logins), "more than one re-login"
+
+
+async def test_contract_a_create_whose_answer_is_lost_is_not_resent(world: World) -> None:
+    """Writes are never retried blindly: a reset after the platform handled the create
+    must not send it again (the campaign service reconciles instead)."""
+    client = world.client()
+    spec = await campaign_spec(world.subject, client, "lost answer")
+    create = world.traits.create
+    planned = [p for p in client.plan_campaign(spec) if p.method == "POST" and create in p.url]
+    assert planned
+    world.sim.faults.script(world.kind, "reset_after", method="POST", path_contains=create)
+    before = world.recorder.count(create, method="POST")
+    try:
+        await boundary(client.create_campaign(spec))
+    except ProviderError as exc:
+        assert exc.provider == world.subject.cfg.name
+    assert world.sim.faults.injected.get("reset_after") == 1
+    assert world.recorder.count(create, method="POST") - before == len(planned)
+
+
+OPERATIONS: dict[str, Callable[[ProviderClient], object]] = {
+    "health": lambda c: c.health(),
+    "devices": lambda c: collect(c.devices()),
+    "upgrades": lambda c: collect(c.upgrades()),
+    "campaigns": lambda c: c.campaigns(),
+    "firmware": lambda c: c.firmware(),
+    "device_history": lambda c: c.device_history("000000000000000"),
+    "campaign": lambda c: c.campaign("no-such-campaign"),
+}
+
+
+@pytest.mark.parametrize(
+    "fault", ["error", "throttle", "malformed", "truncated", "reset", "token_expiry"]
+)
+async def test_contract_only_provider_errors_cross_the_boundary(world: World, fault: str) -> None:
+    """Every read under a 40% fault rate either answers or raises a ``ProviderError``."""
+    world.sim.faults.set(world.kind, **{fault: 0.4})
+    outcomes: Counter[str] = Counter()
+    for name, operation in OPERATIONS.items():
+        client = world.client()
+        try:
+            await boundary(operation(client))  # type: ignore[arg-type]
+            outcomes["ok"] += 1
+        except ProviderError as exc:
+            assert exc.provider == world.subject.cfg.name, name
+            outcomes[type(exc).__name__] += 1
+    assert world.sim.faults.injected.get(fault), f"no {fault} was injected"
+    assert sum(outcomes.values()) == len(OPERATIONS)
