@@ -7,9 +7,12 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fota_tui.errors import UsageError
+
+if TYPE_CHECKING:
+    from fota_tui.sim.server import LoopbackServer, Simulator
 
 
 def register(subparsers: Any) -> None:
@@ -51,8 +54,6 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fota_tui.config.store import atomic_write_text, profile_to_toml_data
-    from fota_tui.sim.demo import demo_profile
     from fota_tui.sim.server import Simulator
 
     if not 1 <= args.devices <= 1_000_000:
@@ -68,29 +69,33 @@ def run(args: argparse.Namespace) -> int:
         server = simulator.serve(args.host, args.port)
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # before anything is printed
+    try:
+        _announce(args, simulator, server)
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        print("simulator stopped", file=sys.stderr)
+    return 0
+
+
+def _announce(args: argparse.Namespace, simulator: Simulator, server: LoopbackServer) -> None:
+    """One line per platform with its base URL and demo credentials; the profile file."""
+    from fota_tui.config.store import atomic_write_text, profile_to_toml_data
+    from fota_tui.sim.demo import demo_profile
+
     profile = demo_profile(simulator, server.root, refresh_interval=10)
+    faults = f" faults: {args.faults}" if args.faults else ""
     print(
         f"fota-tui simulator on {server.root} ({args.devices} devices, seed {args.seed},"
-        f" speed {args.speed}x){' faults: ' + args.faults if args.faults else ''}"
+        f" speed {args.speed}x){faults}"
     )
     for provider in profile.providers:
         creds = " ".join(
-            f"{k}={v}"
-            for k, v in provider.model_dump(mode="json", exclude_none=True).items()
-            if k
-            not in (
-                "kind",
-                "name",
-                "base_url",
-                "timeout",
-                "verify_tls",
-                "status_map",
-                "rate_limit_per_minute",
-                "api_version",
-                "login_path",
-                "password_is_md5",
-                "imeis",
-            )
+            f"{k}={v}" for k, v in simulator.dialects[provider.kind].credentials.items()
         )
         print(f"  {provider.kind.value:<13} {provider.base_url}  {creds}")
     if args.profile_out:
@@ -99,13 +104,3 @@ def run(args: argparse.Namespace) -> int:
         atomic_write_text(args.profile_out, tomli_w.dumps(profile_to_toml_data(profile)))
         print(f"profile written to {args.profile_out}")
     print("Ctrl+C stops it.", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
-        print("simulator stopped", file=sys.stderr)
-    return 0

@@ -112,7 +112,7 @@ class ClientOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Sleep = asyncio.sleep
     monotonic: Callable[[], float] = time.monotonic
-    max_connections: int = 10
+    max_connections: int = 20  # at least an adapter's concurrency, or requests queue
 
     def build_client(self, auth: httpx.Auth | None = None, **headers: str) -> httpx.AsyncClient:
         verify: Any = self.ca_bundle if (self.verify_tls and self.ca_bundle) else self.verify_tls

@@ -206,6 +206,7 @@ class LoopbackServer:
 def _make_handler(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go in two sends
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # quiet: `fota-tui sim` prints its own lines
