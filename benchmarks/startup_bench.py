@@ -1,0 +1,142 @@
+"""Startup benchmark: process start to first frame of ``fota-tui --demo``.
+
+    uv run python benchmarks/startup_bench.py [--runs 9]
+
+Each run starts a fresh ``python -m fota_tui --demo`` on a pseudo-terminal (so Textual
+drives a real terminal, not its headless driver) with empty config/cache dirs and
+``FOTA_TUI_EXIT_AFTER_FIRST_FRAME=1``: the app exits as soon as its first screen has
+been painted and prints ``time.monotonic()`` at that moment. The time from just before
+the process is spawned to that mark is the startup time. A minimal Textual app (one
+``Static``) is measured the same way, interleaved with the fota-tui runs, and the
+report gives both medians and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pty
+import select
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MARK = "FOTA_TUI_FIRST_FRAME monotonic="
+TARGET = 0.6  # seconds, median
+
+MINIMAL_APP = f'''
+import os, sys, time
+from textual.app import App
+from textual.widgets import Static
+
+class Minimal(App):
+    def compose(self):
+        yield Static("hello")
+
+    def on_mount(self):
+        self.call_after_refresh(self.first_frame)
+
+    def first_frame(self):
+        self.mark = time.monotonic()
+        self.exit()
+
+app = Minimal()
+app.run()
+print("{MARK}%.6f" % app.mark, file=sys.stderr)
+'''
+
+
+def run_once(argv: list[str], env: dict[str, str], timeout: float = 30.0) -> float:
+    """Seconds from spawn to the first-frame mark the child prints."""
+    master, slave = pty.openpty()
+    os.set_blocking(master, False)
+    started = time.monotonic()
+    child = subprocess.Popen(
+        argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT, close_fds=True
+    )
+    os.close(slave)
+    output = b""
+    deadline = started + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # the child closed the terminal
+                    chunk = b""
+                output += chunk
+                if not chunk and child.poll() is not None:
+                    break
+            elif child.poll() is not None:
+                break
+        child.wait(timeout=max(deadline - time.monotonic(), 1))
+    finally:
+        if child.poll() is None:
+            child.kill()
+        os.close(master)
+    text = output.decode("utf-8", "replace")
+    for line in text.splitlines():
+        if MARK in line:
+            return float(line.split(MARK, 1)[1].strip()) - started
+    raise RuntimeError(f"{argv[1:]} printed no first-frame mark; output tail: {text[-400:]!r}")
+
+
+def child_env(tmp: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "FOTA_TUI_CONFIG_DIR": str(tmp / "config"),
+            "FOTA_TUI_CACHE_DIR": str(tmp / "cache"),
+            "FOTA_TUI_DATA_DIR": str(tmp / "data"),
+            "FOTA_TUI_LOG_DIR": str(tmp / "log"),
+            "FOTA_TUI_EXIT_AFTER_FIRST_FRAME": "1",
+            "TERM": "xterm-256color",
+            "COLUMNS": "120",
+            "LINES": "40",
+        }
+    )
+    env.pop("TEXTUAL", None)
+    return env
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9, help="runs of each app (default 9)")
+    args = parser.parse_args()
+    fota: list[float] = []
+    minimal: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        script = tmp / "minimal_app.py"
+        script.write_text(MINIMAL_APP, encoding="utf-8")
+        # one unmeasured run of each warms the OS file cache and compiled bytecode
+        run_once([sys.executable, str(script)], child_env(tmp / "warm-m"))
+        run_once([sys.executable, "-m", "fota_tui", "--demo"], child_env(tmp / "warm-f"))
+        for i in range(args.runs):
+            minimal.append(run_once([sys.executable, str(script)], child_env(tmp / f"m{i}")))
+            fota.append(
+                run_once([sys.executable, "-m", "fota_tui", "--demo"], child_env(tmp / f"f{i}"))
+            )
+    fota_median = statistics.median(fota)
+    minimal_median = statistics.median(minimal)
+    print(f"runs: {args.runs} each, interleaved, fresh config/cache dirs, on a pty")
+    print(
+        f"fota-tui --demo   median {fota_median:.3f} s  (min {min(fota):.3f}, max {max(fota):.3f})"
+    )
+    print(
+        f"minimal Textual   median {minimal_median:.3f} s  "
+        f"(min {min(minimal):.3f}, max {max(minimal):.3f})"
+    )
+    print(f"ratio             {fota_median / minimal_median:.2f}x")
+    verdict = "meets" if fota_median <= TARGET else "MISSES"
+    print(f"target            median <= {TARGET:.1f} s: {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
