@@ -1,0 +1,400 @@
+"""Wire fuzzing for the OceanConnect adapter: wire models + normalizers, the error envelope
+(``_decode``) and every paged read against fuzzed answers. The only outcomes allowed are
+valid domain records or ``ProviderProtocolError`` (see ``fuzz_harness``)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from functools import partial
+from typing import Any
+
+import pytest
+from fuzz_harness import (
+    PROVIDER,
+    FuzzTransport,
+    KnownBug,
+    Platform,
+    Route,
+    RunawayPaging,
+    Shape,
+    allowed,
+    assert_reproducer_is_clean,
+    check_error_status,
+    check_records,
+    field_names,
+    fuzz_decode,
+    fuzz_pager,
+    fuzz_shape,
+    json_or_none,
+    options,
+    record,
+    response,
+    run_op,
+    same_json,
+    shape_payloads,
+)
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from pydantic import SecretStr
+from strategies import atoms, bodies, examples, header_values, json_values
+
+from fota_tui.models import CampaignState, Firmware, ProviderKind, UpgradeState
+from fota_tui.providers.oceanconnect import normalize as norm
+from fota_tui.providers.oceanconnect import wire
+from fota_tui.providers.oceanconnect.auth import token_rejected
+from fota_tui.providers.oceanconnect.client import OceanConnectClient
+
+KIND = ProviderKind.OCEANCONNECT
+
+
+def make(opts: Any, creds: dict[str, str], **extra: Any) -> OceanConnectClient:
+    return OceanConnectClient(opts, app_id=creds["app_id"], secret=SecretStr(creds["secret"]))
+
+
+IODM = r"/iodm/northbound/v1\.5\.0"
+PAGE = b'{"pageNo": 0, "pageSize": 100, "totalCount": 0, "data": []}'
+PLATFORM = Platform(
+    kind=KIND,
+    make=make,
+    routes=[
+        Route("login", "POST", r"/iocm/app/sec/v1\.1\.0/login"),
+        Route("refresh", "POST", r"/iocm/app/sec/v1\.1\.0/refreshToken"),
+        Route("devices", "GET", r"/iocm/app/dm/v1\.4\.0/devices"),
+        Route("category", "GET", IODM + r"/category"),
+        Route("operations", "GET", IODM + r"/operations"),
+        Route("suboperations", "GET", IODM + r"/operations/[^/]*/subOperations"),
+        Route("operation", "GET", IODM + r"/operations/[^/]*"),
+    ],
+    quiet={
+        "devices": b'{"pageNo": 0, "pageSize": 250, "totalCount": 0, "devices": []}',
+        "category": PAGE,
+        "operations": PAGE,
+        "suboperations": PAGE,
+    },
+    status_map={"success": "failed", "Weird": "succeeded", "PROCESSING": "downloading"},
+)
+KEYS = field_names(wire)
+OPTIONS = options(PLATFORM, "https://oc.example:8743", None)
+MAP = OPTIONS.map_status
+
+
+def _decode(status: int, body: bytes) -> Any:
+    return make(OPTIONS, {"app_id": "a", "secret": "s"})._decode(response(status, body))
+
+
+def _serve(target: str, op: str, body: bytes) -> Any:
+    traffic = record(PLATFORM)
+    transport = FuzzTransport(PLATFORM, traffic, target, lambda _: (200, {}, body))
+    return asyncio.run(run_op(PLATFORM, traffic, transport, op))
+
+
+def _task_page(**task: Any) -> bytes:
+    import json
+
+    info = {"operationId": "op-1", "status": "PROCESSING", **task}
+    return json.dumps({"pageNo": 0, "pageSize": 100, "totalCount": 1, "data": [info]}).encode()
+
+
+# -- known adapter bugs (each reproducer is a strict xfail below) --------------------------------
+KNOWN_BUGS: list[KnownBug] = [
+    KnownBug(
+        "OC-1",
+        OverflowError,
+        "fota_tui/providers/oceanconnect/wire.py:parse_time",
+        "a time near the datetime limits (99991231T235959-08:00, 00010101T000000+08:00)"
+        " overflows astimezone inside a pydantic validator, so it escapes as OverflowError",
+        lambda: wire.load(
+            PROVIDER,
+            wire.QueryDevice,
+            {"deviceId": "d", "creationTime": "99991231T235959-08:00"},
+            "device",
+        ),
+    ),
+    KnownBug(
+        "OC-2",
+        RecursionError,
+        "fota_tui/providers/http.py:parse_json",
+        "a deeply nested body ('[' * 100000) escapes parse_json as RecursionError",
+        lambda: _decode(200, b"[" * 100_000),
+    ),
+    KnownBug(
+        "OC-3",
+        RecursionError,
+        "fota_tui/providers/oceanconnect/client.py:_error",
+        "a deeply nested error body escapes _error (json.loads only guarded against ValueError)",
+        lambda: _decode(400, b"[" * 100_000),
+    ),
+    KnownBug(
+        "OC-4",
+        RecursionError,
+        "fota_tui/providers/oceanconnect/auth.py:token_rejected",
+        "a deeply nested 403 body escapes token_rejected as RecursionError",
+        lambda: token_rejected(response(403, b"[" * 100_000)),
+    ),
+    KnownBug(
+        "OC-5",
+        OverflowError,
+        "fota_tui/providers/oceanconnect/client.py:_pages",
+        "totalCount 10**400 overflows math.ceil(totalCount / size) in _pages",
+        lambda: _serve(
+            "operations",
+            "campaigns",
+            b'{"totalCount": 1' + b"0" * 400 + b', "data": [{"operationId": "x"}]}',
+        ),
+    ),
+    KnownBug(
+        "OC-6",
+        OverflowError,
+        "fota_tui/providers/oceanconnect/client.py:_all_sub_operations",
+        "staResult.total 10**400 overflows math.ceil(total / size) in _all_sub_operations;"
+        " totals from 1e7 up build a plan list of total/100 entries (1e12 is ~1 TB: the"
+        " pager fuzz has to skip those, see _plan_bomb)",
+        lambda: _serve("operations", "upgrades", _task_page(staResult={"total": 10**400})),
+    ),
+    KnownBug(
+        "OC-7",
+        RunawayPaging,
+        "paging:suboperations",
+        "staResult.total 100000 makes upgrades() request 1000 subOperations pages although"
+        " the second one is already empty",
+        lambda: _serve("operations", "upgrades", _task_page(staResult={"total": 100_000})),
+    ),
+    KnownBug(
+        "OC-8",
+        OverflowError,
+        "fota_tui/providers/oceanconnect/auth.py:_store",
+        "expiresIn 10**400 in the login answer overflows float() in OceanConnectAuth._store",
+        lambda: _serve(
+            "login", "devices", b'{"accessToken": "t", "expiresIn": 1' + b"0" * 400 + b"}"
+        ),
+    ),
+    KnownBug(
+        "OC-9",
+        UnicodeEncodeError,
+        "fota_tui/providers/oceanconnect/client.py:_sub_path",
+        "an operationId with a lone surrogate (JSON '\\ud800') crashes quote() in _sub_path",
+        lambda: _serve("operations", "upgrades", _task_page(operationId="\ud800")),
+    ),
+]
+
+
+def _huge(total: Any) -> bool:
+    """A staResult.total of 1e7 or more (as number or digit string, which ``Int`` takes)."""
+    if isinstance(total, str):
+        text = total.strip()
+        return text.isascii() and text.isdigit() and len(text) >= 8
+    if isinstance(total, bool) or not isinstance(total, int | float):
+        return False
+    return total >= 1e7
+
+
+def _plan_bomb(body: bytes) -> bool:
+    """OC-6: such a total makes upgrades() build a list of total/100 entries (1e12: ~1 TB)."""
+    parsed, value = json_or_none(body)
+    stack = [value] if parsed else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            sta = node.get("staResult")
+            if isinstance(sta, dict) and _huge(sta.get("total")):
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+# -- wire models and normalizers ---------------------------------------------------------------
+@functools.cache
+def packages() -> dict[str, Firmware]:
+    traffic = record(PLATFORM)
+    body = next(e.body for e in traffic.by_route("category") if e.status == 200)
+    page = wire.load(PROVIDER, wire.CategoryPage, json_or_none(body)[1], "category")
+    return {f.firmware_id: f for f in (norm.firmware(PROVIDER, i) for i in page.data)}
+
+
+def _campaigns(infos: list[wire.OperationInfo]) -> list[Any]:
+    out = []
+    for info in infos:
+        version = norm.target_version(info, packages())
+        assert version is None or isinstance(version, str)
+        out.append(norm.campaign(PROVIDER, info, packages(), MAP))
+        out.append(norm.campaign(PROVIDER, info, {}, MAP))
+    return out
+
+
+def _subs(page: wire.SubOperationPage) -> list[Any]:
+    return [norm.upgrade(PROVIDER, sub, "op-1", "1.0", MAP) for sub in page.data]
+
+
+def _checked(model: Any) -> list[Any]:
+    if isinstance(model, wire.TokenResponse):
+        assert model.accessToken and isinstance(model.expiresIn, int)
+    if isinstance(model, wire.CreateTaskResponse):
+        assert model.operationId
+    return []
+
+
+def loader(model: Any) -> Any:
+    return lambda data: wire.load(PROVIDER, model, data, "fuzz")
+
+
+def _first(payload: Any) -> Any:
+    rows = payload.get("data") if isinstance(payload, dict) else None
+    return rows[0] if isinstance(rows, list) and rows else None
+
+
+SHAPES = [
+    Shape("TokenResponse", loader(wire.TokenResponse), _checked, "login"),
+    Shape(
+        "ErrorBody",
+        loader(wire.ErrorBody),
+        _checked,
+        base={"error_code": "100208", "error_desc": "appId or secret is not right"},
+    ),
+    Shape(
+        "CategoryPage",
+        loader(wire.CategoryPage),
+        lambda p: [norm.firmware(PROVIDER, i) for i in p.data],
+        "category",
+    ),
+    Shape(
+        "DevicePage",
+        loader(wire.DevicePage),
+        lambda p: [norm.device(PROVIDER, d) for d in p.devices],
+        "devices",
+    ),
+    Shape(
+        "OperationPage",
+        loader(wire.OperationPage),
+        lambda p: _campaigns(list(p.data)),
+        "operations",
+    ),
+    Shape(
+        "OperationInfo",
+        loader(wire.OperationInfo),
+        lambda i: _campaigns([i]),
+        "operations",
+        sample=_first,
+    ),
+    Shape("SubOperationPage", loader(wire.SubOperationPage), _subs, "suboperations"),
+    Shape(
+        "CreateTaskResponse",
+        loader(wire.CreateTaskResponse),
+        _checked,
+        base={"operationId": "5c5a6c4d5e3a9c0001a3b2c1"},
+    ),
+]
+
+
+def _unwrap(body: bytes) -> Any:
+    return json_or_none(body)[1]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.name)
+@examples(25)
+@given(data=st.data())
+def test_oceanconnect_wire_models_and_normalizers(shape: Shape, data: st.DataObject) -> None:
+    payload = data.draw(shape_payloads(PLATFORM, shape, _unwrap, KEYS))
+    fuzz_shape(shape, payload, KIND, KNOWN_BUGS)
+
+
+@examples(100)
+@given(raw=json_values(KEYS), other=atoms(), word=st.sampled_from(sorted(norm.SUBTASK_STATES)))
+def test_oceanconnect_status_functions(raw: Any, other: Any, word: str) -> None:
+    for value in (raw, other, word):
+        assert isinstance(norm.status_key(value), str)
+        assert isinstance(norm.upgrade_state(value, other, MAP), UpgradeState)
+        assert norm.progress_state(value) is None or isinstance(
+            norm.progress_state(value), UpgradeState
+        )
+        outcome, sta = allowed(
+            partial(wire.load, PROVIDER, wire.StaResult, value, "sta"), KNOWN_BUGS
+        )
+        sta = sta if outcome == "ok" else None
+        assert isinstance(norm.campaign_state(value, sta, MAP), CampaignState)
+        assert all(n >= 0 for n in norm.counts(sta).values())
+
+
+# -- the envelope ----------------------------------------------------------------------------------
+STATUSES = st.sampled_from(
+    [200, 201, 204, 299, 400, 401, 403, 404, 408, 409, 418, 429, 500, 502, 503, 599]
+)
+HEADERS = st.dictionaries(
+    st.sampled_from(["retry-after", "date", "content-type"]), header_values(), max_size=2
+)
+
+
+@examples(100)
+@given(data=st.data(), status=STATUSES, headers=HEADERS)
+def test_oceanconnect_decode_envelope(data: st.DataObject, status: int, headers: Any) -> None:
+    traffic = record(PLATFORM)
+    real = data.draw(st.sampled_from(traffic.exchanges)).body
+    body = data.draw(bodies(real, KEYS))
+    client = make(OPTIONS, traffic.credentials)
+    outcome, value = fuzz_decode(client, status, body, headers, KNOWN_BUGS)
+    check_error_status(status, outcome, value)
+    if status < 300 and outcome != "known":
+        parsed, expected = json_or_none(body)
+        if not body.strip():
+            assert outcome == "ok" and value is None
+        elif not parsed:
+            assert outcome == "protocol", f"non-JSON 200 body gave {outcome}"
+        else:
+            assert outcome == "ok" and same_json(value, expected)
+
+
+# -- paged reads against fuzzed answers ---------------------------------------------------------------
+PAGERS = [
+    ("login", "devices"),
+    ("devices", "devices"),
+    ("category", "firmware"),
+    ("category", "health"),
+    ("operations", "campaigns"),
+    ("operations", "upgrades"),
+    ("operations", "history"),
+    ("suboperations", "upgrades"),
+    ("suboperations", "campaign"),
+    ("suboperations", "history"),
+    ("operation", "campaign"),
+]
+
+
+@pytest.mark.parametrize(("target", "op"), PAGERS)
+@examples(15)
+@given(data=st.data())
+def test_oceanconnect_reads_with_fuzzed_answers(target: str, op: str, data: st.DataObject) -> None:
+    def draw_body(recorded: Any) -> bytes:
+        body = data.draw(bodies(recorded.body if recorded else None, KEYS))
+        assume(not _plan_bomb(body))  # OC-6: remove once fixed
+        return body
+
+    rounds = data.draw(st.integers(1, 2))
+    fuzz_pager(PLATFORM, target, op, draw_body, rounds, KNOWN_BUGS)
+
+
+def replay(recorded: Any) -> tuple[int, dict[str, str], bytes]:
+    return recorded.status, dict(recorded.headers), recorded.body
+
+
+def test_oceanconnect_real_traffic_passes_the_oracle() -> None:
+    """The recording itself: real answers give records (the oracle is not vacuous)."""
+    traffic = record(PLATFORM)
+    assert traffic.ids.campaign_id and traffic.ids.device_id
+    for target, op in PAGERS:
+        transport = FuzzTransport(PLATFORM, traffic, target, replay, rounds=1000, quiet=False)
+        records = asyncio.run(run_op(PLATFORM, traffic, transport, op))
+        assert check_records(records, KIND) >= 1 and transport.served, (target, op)
+
+
+@pytest.mark.parametrize(
+    "bug",
+    [
+        pytest.param(b, marks=pytest.mark.xfail(strict=True, raises=b.error, reason=b.summary))
+        for b in KNOWN_BUGS
+    ],
+    ids=lambda b: b.id,
+)
+def test_oceanconnect_known_bug_reproducer(bug: KnownBug) -> None:
+    assert_reproducer_is_clean(bug)

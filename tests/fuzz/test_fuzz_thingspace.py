@@ -1,0 +1,443 @@
+"""Wire fuzzing for the ThingSpace adapter: wire models + normalizers, the error envelope
+(``_decode``) and every paging/listing read against fuzzed answers. The only outcomes
+allowed are valid domain records or ``ProviderProtocolError`` (see ``fuzz_harness``)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+import pytest
+from fuzz_harness import (
+    PROVIDER,
+    FuzzTransport,
+    KnownBug,
+    Platform,
+    Route,
+    Shape,
+    allowed,
+    assert_reproducer_is_clean,
+    check_error_status,
+    check_records,
+    field_names,
+    fuzz_decode,
+    fuzz_pager,
+    fuzz_shape,
+    json_or_none,
+    options,
+    record,
+    response,
+    run_op,
+    same_json,
+    shape_payloads,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import SecretStr
+from strategies import atoms, bodies, examples, header_values, json_values
+
+from fota_tui.models import CampaignState, ProviderKind, UpgradeState
+from fota_tui.providers.thingspace import normalize as norm
+from fota_tui.providers.thingspace import wire
+from fota_tui.providers.thingspace.auth import auth_problem
+from fota_tui.providers.thingspace.client import ThingSpaceClient
+
+KIND = ProviderKind.THINGSPACE
+NOW = datetime.fromisoformat("2026-11-22T08:00:00+00:00")
+
+
+def make(opts: Any, creds: dict[str, str], **extra: Any) -> ThingSpaceClient:
+    return ThingSpaceClient(
+        opts,
+        account=creds["account"],
+        app_key=creds["app_key"],
+        app_secret=SecretStr(creds["app_secret"]),
+        username=creds["username"],
+        password=SecretStr(creds["password"]),
+        clock=lambda: NOW,
+        **extra,
+    )
+
+
+ACC = r"/api/fota/v[13]/[a-z]+/[^/]+"
+PLATFORM = Platform(
+    kind=KIND,
+    make=make,
+    routes=[
+        Route("token", "POST", r"/api/ts/v1/oauth2/token"),
+        Route("login", "POST", r"/api/m2m/v1/session/login"),
+        Route("logout", "POST", r"/api/m2m/v1/session/logout"),
+        Route("v3_firmware", "GET", r"/api/fota/v3/firmware/[^/]+"),
+        Route("v1_firmware", "GET", r"/api/fota/v1/firmware/[^/]+"),
+        Route("v1_devices", "GET", r"/api/fota/v1/devices/[^/]+/index/[^/]*"),
+        Route("v3_campaigns", "GET", r"/api/fota/v3/reports/[^/]+/firmware/campaigns"),
+        Route("v3_devices", "GET", r"/api/fota/v3/reports/[^/]+/campaigns/[^/]*/devices"),
+        Route("v1_reports", "GET", r"/api/fota/v1/reports/[^/]+/status/[^/]+/index/[^/]*"),
+        Route("v3_history", "GET", r"/api/fota/v3/reports/[^/]+/devices/[^/]*"),
+        Route("v1_history", "GET", r"/api/fota/v1/reports/[^/]+/devices/[^/]*"),
+        Route("v3_campaign", "GET", r"/api/fota/v3/campaigns/[^/]+/[^/]*"),
+        Route("v1_upgrade", "GET", r"/api/fota/v1/upgrades/[^/]+/upgrade/[^/]*"),
+    ],
+    quiet={
+        "v1_devices": b'{"hasMoreData": false, "deviceList": []}',
+        "v3_campaigns": b'{"hasMoreData": false, "campaignList": []}',
+        "v3_devices": b'{"hasMoreData": false, "deviceList": []}',
+        "v1_reports": b'{"hasMoreFlag": false, "reportList": []}',
+        "v3_firmware": b"[]",
+        "v1_firmware": b"[]",
+        "v3_history": b"[]",
+        "v1_history": b"[]",
+    },
+    status_map={"UpgradeSuccess": "failed", "Weird": "succeeded", "3": "cancelled"},
+)
+KEYS = field_names(wire)
+OPTIONS = options(PLATFORM, "https://thingspace.example/api", None)
+
+
+# -- known adapter bugs (each reproducer is a strict xfail below) --------------------------------
+def _decode(status: int, body: bytes) -> Any:
+    client = make(
+        OPTIONS,
+        {"account": "a", "app_key": "k", "app_secret": "s", "username": "u", "password": "p"},
+    )
+    return client._decode(response(status, body))
+
+
+def _serve(target: str, op: str, body: bytes) -> Any:
+    traffic = record(PLATFORM)
+    transport = FuzzTransport(PLATFORM, traffic, target, lambda _: (200, {}, body))
+    return asyncio.run(run_op(PLATFORM, traffic, transport, op))
+
+
+KNOWN_BUGS: list[KnownBug] = [
+    KnownBug(
+        "TS-1",
+        OverflowError,
+        "fota_tui/providers/thingspace/normalize.py:parse_time",
+        "a time near the datetime limits (9999-12-31T23:59:59-01:00) overflows astimezone",
+        lambda: norm.parse_time("9999-12-31T23:59:59-01:00"),
+    ),
+    KnownBug(
+        "TS-2",
+        RecursionError,
+        "fota_tui/providers/http.py:parse_json",
+        "a deeply nested body ('[' * 100000) escapes parse_json as RecursionError",
+        lambda: _decode(200, b"[" * 100_000),
+    ),
+    KnownBug(
+        "TS-3",
+        RecursionError,
+        "fota_tui/providers/thingspace/client.py:_error_answer",
+        "a deeply nested error body escapes _decode as RecursionError (json.loads only"
+        " guarded against ValueError)",
+        lambda: _decode(400, b"[" * 100_000),
+    ),
+    KnownBug(
+        "TS-4",
+        RecursionError,
+        "fota_tui/providers/thingspace/auth.py:auth_problem",
+        "a deeply nested 400/401/403 body escapes auth_problem as RecursionError",
+        lambda: auth_problem(response(403, b"[" * 100_000)),
+    ),
+    KnownBug(
+        "TS-5",
+        UnicodeEncodeError,
+        "fota_tui/providers/thingspace/client.py:_v3_devices",
+        "a campaign id with a lone surrogate (JSON '\\ud800') crashes quote() in _v3_devices",
+        lambda: _serve(
+            "v3_campaigns",
+            "upgrades",
+            b'{"hasMoreData": false, "campaignList": [{"id": "\\ud800"}]}',
+        ),
+    ),
+    KnownBug(
+        "TS-6",
+        UnicodeEncodeError,
+        "fota_tui/providers/thingspace/client.py:devices",
+        "a lastSeenDeviceId cursor with a lone surrogate crashes quote() in devices()",
+        lambda: _serve(
+            "v1_devices",
+            "devices",
+            b'{"hasMoreData": true, "lastSeenDeviceId": "\\ud800", "deviceList": []}',
+        ),
+    ),
+    KnownBug(
+        "TS-7",
+        UnicodeEncodeError,
+        "fota_tui/providers/adapter.py:_send",
+        "a lastSeenCampaignId cursor with a lone surrogate crashes httpx's query encoding",
+        lambda: _serve(
+            "v3_campaigns",
+            "upgrades",
+            b'{"hasMoreData": true, "lastSeenCampaignId": "\\ud800", "campaignList": []}',
+        ),
+    ),
+    KnownBug(
+        "TS-8",
+        UnicodeEncodeError,
+        "fota_tui/providers/thingspace/client.py:_v1_report",
+        "a lastSeenUpgradeId cursor with a lone surrogate crashes quote() in _v1_report",
+        lambda: _serve(
+            "v1_reports",
+            "campaigns",
+            b'{"hasMoreFlag": true, "lastSeenUpgradeId": "\\ud800", "reportList": []}',
+        ),
+    ),
+    KnownBug(
+        "TS-9",
+        UnicodeEncodeError,
+        "fota_tui/providers/thingspace/auth.py:_login_request",
+        "a non-ASCII access_token (e.g. '令牌') crashes building the login request's"
+        " Authorization header (httpx encodes new header dicts as ASCII)",
+        lambda: _serve("token", "devices", '{"access_token": "令牌"}'.encode()),
+    ),
+    KnownBug(
+        "TS-10",
+        UnicodeEncodeError,
+        "fota_tui/providers/thingspace/client.py:aclose",
+        "a non-ASCII sessionToken crashes aclose(): the logout headers cannot be encoded"
+        " and only httpx.HTTPError/ProviderError are suppressed",
+        lambda: _serve("login", "devices", '{"sessionToken": "é"}'.encode()),
+    ),
+]
+
+
+# -- wire models and normalizers ---------------------------------------------------------------
+def _first(items: Any) -> Any:
+    return items[0] if isinstance(items, list) and items else None
+
+
+CAMPAIGN = wire.V3Campaign(id="c-1", status="CampaignScheduled", firmwareTo="2.0")
+
+
+def _v3_campaigns(page: wire.V3CampaignPage) -> list[Any]:
+    out: list[Any] = []
+    for c in page.campaignList:
+        out.append(norm.v3_campaign(PROVIDER, c, None, OPTIONS))
+        ups = [
+            norm.v3_upgrade(PROVIDER, c, d, OPTIONS)
+            for d in (wire.V3CampaignDevice(deviceId="1", status="UpgradeSuccess"),)
+        ]
+        out += [*ups, norm.v3_campaign(PROVIDER, c, ups, OPTIONS)]
+    return out
+
+
+def _v3_devices(page: wire.V3DevicePage) -> list[Any]:
+    ups = [norm.v3_upgrade(PROVIDER, CAMPAIGN, d, OPTIONS) for d in page.deviceList]
+    return [*ups, norm.v3_campaign(PROVIDER, CAMPAIGN, ups, OPTIONS), *norm.newest_first(ups)]
+
+
+def _v1_upgrades(upgrades: list[wire.V1Upgrade]) -> list[Any]:
+    out: list[Any] = []
+    for u in upgrades:
+        ups = norm.v1_upgrades(PROVIDER, u, OPTIONS)
+        out += [*ups, norm.v1_campaign(PROVIDER, u, ups, OPTIONS)]
+    return out
+
+
+def _changes(answer: wire.ChangeAnswer) -> list[Any]:
+    for item in answer.deviceList:
+        change = norm.device_change(item)
+        assert isinstance(change.ok, bool) and change.device_id == item.deviceId
+    return []
+
+
+def _auth(model: Any) -> list[Any]:
+    if isinstance(model, wire.ErrorAnswer):
+        assert model.code is None or isinstance(model.code, str)
+        assert model.message is None or isinstance(model.message, str)
+    return []
+
+
+def parser(shape: Any, what: str = "fuzz") -> Any:
+    return lambda data: wire.parse(PROVIDER, shape, data, what)
+
+
+SHAPES = [
+    Shape(
+        "V1DevicePage",
+        parser(wire.V1DevicePage),
+        lambda p: [norm.device(PROVIDER, d) for d in p.deviceList],
+        "v1_devices",
+    ),
+    Shape(
+        "list[V3Firmware]",
+        parser(list[wire.V3Firmware]),
+        lambda rows: [norm.firmware_v3(PROVIDER, r) for r in rows],
+        "v3_firmware",
+    ),
+    Shape(
+        "list[V1Firmware]",
+        parser(list[wire.V1Firmware]),
+        lambda rows: [norm.firmware_v1(PROVIDER, r) for r in rows],
+        "v1_firmware",
+    ),
+    Shape("V3CampaignPage", parser(wire.V3CampaignPage), _v3_campaigns, "v3_campaigns"),
+    Shape(
+        "V3Campaign",
+        parser(wire.V3Campaign),
+        lambda c: [norm.v3_campaign(PROVIDER, c, None, OPTIONS)],
+        "v3_campaign",
+    ),
+    Shape("V3DevicePage", parser(wire.V3DevicePage), _v3_devices, "v3_devices"),
+    Shape("V1Report", parser(wire.V1Report), lambda r: _v1_upgrades(r.reportList), "v1_reports"),
+    Shape(
+        "V1Upgrade",
+        parser(wire.V1Upgrade),
+        lambda u: _v1_upgrades([u]),
+        "v1_reports",
+        sample=lambda page: _first(page.get("reportList")) if isinstance(page, dict) else None,
+    ),
+    Shape(
+        "list[V3History]",
+        parser(list[wire.V3History]),
+        lambda rows: norm.newest_first([norm.v3_history(PROVIDER, r, OPTIONS) for r in rows]),
+        base=[{"deviceId": 1, "id": "c", "status": "UpgradeSuccess", "startDate": "2024-01-02"}],
+    ),
+    Shape(
+        "list[V1History]",
+        parser(list[wire.V1History]),
+        lambda rows: [norm.v1_history(PROVIDER, r, OPTIONS) for r in rows],
+        base=[
+            {
+                "deviceId": "1",
+                "status": "UpgradeFailed",
+                "reason": "x",
+                "upgradeStartTime": "2021-06-03 00:03:56.079 +0000 UTC",
+            }
+        ],
+    ),
+    Shape(
+        "ChangeAnswer",
+        parser(wire.ChangeAnswer),
+        _changes,
+        base={"deviceList": [{"deviceId": "1", "status": "AddDeviceSucceed", "Reason": "ok"}]},
+    ),
+    Shape("TokenAnswer", parser(wire.TokenAnswer), _auth, "token"),
+    Shape("SessionAnswer", parser(wire.SessionAnswer), _auth, "login"),
+    Shape(
+        "ErrorAnswer",
+        parser(wire.ErrorAnswer),
+        _auth,
+        base={
+            "errorCode": "SessionTokenExpired",
+            "errorMessage": "expired",
+            "fault": {"code": 1, "description": "x"},
+        },
+    ),
+]
+
+
+def _unwrap(body: bytes) -> Any:
+    return json_or_none(body)[1]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.name)
+@examples(25)
+@given(data=st.data())
+def test_thingspace_wire_models_and_normalizers(shape: Shape, data: st.DataObject) -> None:
+    payload = data.draw(shape_payloads(PLATFORM, shape, _unwrap, KEYS))
+    fuzz_shape(shape, payload, KIND, KNOWN_BUGS)
+
+
+TABLES = (norm.V3_CAMPAIGN_STATES, norm.V1_UPGRADE_STATES)
+
+
+@examples(100)
+@given(raw=json_values(KEYS), other=atoms(), words=st.sampled_from(sorted(norm.DEVICE_STATES)))
+def test_thingspace_status_and_time_functions(raw: Any, other: Any, words: str) -> None:
+    for value in (raw, other, words):
+        outcome, when = allowed(partial(norm.parse_time, value), KNOWN_BUGS)
+        assert outcome != "ok" or when is None or when.utcoffset().total_seconds() == 0
+        assert isinstance(norm.status_key(value), str)
+        state = norm.device_state(value, OPTIONS, other)
+        assert isinstance(state, UpgradeState)
+        counts = {s: 1 for s in UpgradeState}
+        for table in TABLES:
+            assert isinstance(norm.job_state(value, table, counts, OPTIONS), CampaignState)
+
+
+# -- the envelope ----------------------------------------------------------------------------------
+STATUSES = st.sampled_from(
+    [200, 201, 204, 299, 400, 401, 403, 404, 408, 409, 418, 429, 500, 502, 503, 599]
+)
+HEADERS = st.dictionaries(
+    st.sampled_from(["retry-after", "date", "content-type"]), header_values(), max_size=2
+)
+
+
+@examples(100)
+@given(data=st.data(), status=STATUSES, headers=HEADERS)
+def test_thingspace_decode_envelope(data: st.DataObject, status: int, headers: Any) -> None:
+    traffic = record(PLATFORM)
+    real = data.draw(st.sampled_from(traffic.exchanges)).body
+    body = data.draw(bodies(real, KEYS))
+    client = make(OPTIONS, traffic.credentials)
+    outcome, value = fuzz_decode(client, status, body, headers, KNOWN_BUGS)
+    check_error_status(status, outcome, value)
+    if status < 300 and outcome != "known":
+        parsed, expected = json_or_none(body)
+        if not body.strip():
+            assert outcome == "ok" and value is None
+        elif not parsed:
+            assert outcome == "protocol", f"non-JSON 200 body gave {outcome}"
+        else:
+            assert outcome == "ok" and same_json(value, expected)
+
+
+# -- listings and paging against fuzzed answers -------------------------------------------------------
+PAGERS = [
+    ("token", "devices"),
+    ("login", "devices"),
+    ("v1_devices", "devices"),
+    ("v3_campaigns", "upgrades"),
+    ("v3_campaigns", "campaigns"),
+    ("v3_devices", "upgrades"),
+    ("v3_devices", "campaign"),
+    ("v1_reports", "campaigns"),
+    ("v3_firmware", "firmware"),
+    ("v3_firmware", "health"),
+    ("v1_firmware", "firmware"),
+    ("v3_campaign", "campaign"),
+    ("v3_history", "history"),
+    ("v1_history", "history"),
+]
+
+
+@pytest.mark.parametrize(("target", "op"), PAGERS)
+@examples(15)
+@given(data=st.data())
+def test_thingspace_reads_with_fuzzed_answers(target: str, op: str, data: st.DataObject) -> None:
+    def draw_body(recorded: Any) -> bytes:
+        return data.draw(bodies(recorded.body if recorded else None, KEYS))
+
+    rounds = data.draw(st.integers(1, 2))
+    fuzz_pager(PLATFORM, target, op, draw_body, rounds, KNOWN_BUGS)
+
+
+def replay(recorded: Any) -> tuple[int, dict[str, str], bytes]:
+    return recorded.status, dict(recorded.headers), recorded.body
+
+
+def test_thingspace_real_traffic_passes_the_oracle() -> None:
+    """The recording itself: real answers give records (the oracle is not vacuous)."""
+    traffic = record(PLATFORM)
+    assert traffic.ids.campaign_id and traffic.ids.device_id
+    for target, op in PAGERS:
+        transport = FuzzTransport(PLATFORM, traffic, target, replay, rounds=1000, quiet=False)
+        records = asyncio.run(run_op(PLATFORM, traffic, transport, op))
+        assert check_records(records, KIND) >= 1 and transport.served, (target, op)
+
+
+@pytest.mark.parametrize(
+    "bug",
+    [
+        pytest.param(b, marks=pytest.mark.xfail(strict=True, raises=b.error, reason=b.summary))
+        for b in KNOWN_BUGS
+    ],
+    ids=lambda b: b.id,
+)
+def test_thingspace_known_bug_reproducer(bug: KnownBug) -> None:
+    assert_reproducer_is_clean(bug)
