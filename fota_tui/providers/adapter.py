@@ -8,7 +8,12 @@ from typing import Any, ClassVar
 
 import httpx
 
-from fota_tui.errors import ProviderAuthError, ProviderError, ProviderUnsupported
+from fota_tui.errors import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderProtocolError,
+    ProviderUnsupported,
+)
 from fota_tui.models import AuthState, Capabilities, ProviderHealth, ProviderKind, utcnow
 from fota_tui.providers.http import (
     ClientOptions,
@@ -57,6 +62,11 @@ class HttpAdapter(ABC):
             return await self.client.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
             raise map_transport_error(self.name, exc) from None
+        except UnicodeEncodeError:  # an id or token from the platform that is not valid text
+            raise ProviderProtocolError(
+                self.name,
+                "the platform sent an identifier that cannot be sent back (not valid text)",
+            ) from None
 
     @abstractmethod
     def _decode(self, response: httpx.Response) -> Any:

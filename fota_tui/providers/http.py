@@ -216,11 +216,23 @@ def map_http_status(
     return ProviderRejected(provider, text, code=code, status=status)
 
 
+# What json.loads raises for hostile bodies: bad syntax or encoding, and nesting too deep.
+JSON_ERRORS = (ValueError, UnicodeDecodeError, RecursionError)
+
+
+def loads_or_none(content: bytes | str) -> Any:
+    """Decoded JSON, or None for anything that is not (error paths, best effort)."""
+    try:
+        return json.loads(content)
+    except JSON_ERRORS:
+        return None
+
+
 def parse_json(provider: str, response: httpx.Response) -> Any:
     """The body as JSON, or ``ProviderProtocolError`` naming what came back."""
     try:
         return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+    except JSON_ERRORS:
         snippet = response.content[:60].decode("utf-8", "replace")
         raise ProviderProtocolError(
             provider, f"HTTP {response.status_code}: body is not valid JSON ({snippet!r}…)"

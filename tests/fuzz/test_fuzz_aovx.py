@@ -146,13 +146,6 @@ KNOWN_BUGS: list[KnownBug] = [
         lambda: _serve("report", "upgrades", _report(sendTime="9999-12-31T23:59:59-01:00")),
     ),
     KnownBug(
-        "AX-2",
-        RecursionError,
-        "fota_tui/providers/http.py:parse_json",
-        "a deeply nested body ('[' * 100000) escapes parse_json as RecursionError",
-        lambda: TOKEN_CLIENT._decode(response(200, b"[" * 100_000)),
-    ),
-    KnownBug(
         "AX-3",
         RecursionError,
         "fota_tui/providers/aovx/auth.py:token_rejected",
@@ -185,35 +178,6 @@ KNOWN_BUGS: list[KnownBug] = [
             "report",
             "campaigns",
             _report(upgradeInfo=json.dumps({"VERSION": "2", "URL": "http://[abc/x.bin"})),
-        ),
-    ),
-    KnownBug(
-        "AX-7",
-        UnicodeEncodeError,
-        "fota_tui/providers/adapter.py:_send",
-        "a terminal id with a lone surrogate cannot be encoded into the next request's JSON"
-        " body (httpx encodes UTF-8 strictly), so upgrades() crashes",
-        lambda: _serve(
-            "terminals",
-            "upgrades",
-            json.dumps(
-                {
-                    "code": 200,
-                    "message": "ok",
-                    "data": {"total": 1, "size": 1, "data": [{"id": "\ud800"}]},
-                }
-            ).encode(),
-        ),
-    ),
-    KnownBug(
-        "AX-8",
-        UnicodeEncodeError,
-        "fota_tui/providers/aovx/auth.py:async_auth_flow",
-        "a tokenId with a lone surrogate cannot be put into the token header",
-        lambda: _serve(
-            "login",
-            "devices",
-            json.dumps({"code": 200, "message": "ok", "data": {"tokenId": "\ud800"}}).encode(),
         ),
     ),
 ]

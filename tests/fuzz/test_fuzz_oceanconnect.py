@@ -112,13 +112,6 @@ KNOWN_BUGS: list[KnownBug] = [
         ),
     ),
     KnownBug(
-        "OC-2",
-        RecursionError,
-        "fota_tui/providers/http.py:parse_json",
-        "a deeply nested body ('[' * 100000) escapes parse_json as RecursionError",
-        lambda: _decode(200, b"[" * 100_000),
-    ),
-    KnownBug(
         "OC-3",
         RecursionError,
         "fota_tui/providers/oceanconnect/client.py:_error",

@@ -138,13 +138,6 @@ KNOWN_BUGS: list[KnownBug] = [
         ),
     ),
     KnownBug(
-        "ON-2",
-        RecursionError,
-        "fota_tui/providers/http.py:parse_json",
-        "a deeply nested body ('[' * 100000) escapes parse_json as RecursionError",
-        lambda: CLIENT._decode(response(200, b"[" * 100_000)),
-    ),
-    KnownBug(
         "ON-3",
         RecursionError,
         "fota_tui/providers/onenet/client.py:_decode",

@@ -120,13 +120,6 @@ KNOWN_BUGS: list[KnownBug] = [
         lambda: norm.parse_time("9999-12-31T23:59:59-01:00"),
     ),
     KnownBug(
-        "TS-2",
-        RecursionError,
-        "fota_tui/providers/http.py:parse_json",
-        "a deeply nested body ('[' * 100000) escapes parse_json as RecursionError",
-        lambda: _decode(200, b"[" * 100_000),
-    ),
-    KnownBug(
         "TS-3",
         RecursionError,
         "fota_tui/providers/thingspace/client.py:_error_answer",
@@ -164,17 +157,6 @@ KNOWN_BUGS: list[KnownBug] = [
         ),
     ),
     KnownBug(
-        "TS-7",
-        UnicodeEncodeError,
-        "fota_tui/providers/adapter.py:_send",
-        "a lastSeenCampaignId cursor with a lone surrogate crashes httpx's query encoding",
-        lambda: _serve(
-            "v3_campaigns",
-            "upgrades",
-            b'{"hasMoreData": true, "lastSeenCampaignId": "\\ud800", "campaignList": []}',
-        ),
-    ),
-    KnownBug(
         "TS-8",
         UnicodeEncodeError,
         "fota_tui/providers/thingspace/client.py:_v1_report",
@@ -184,14 +166,6 @@ KNOWN_BUGS: list[KnownBug] = [
             "campaigns",
             b'{"hasMoreFlag": true, "lastSeenUpgradeId": "\\ud800", "reportList": []}',
         ),
-    ),
-    KnownBug(
-        "TS-9",
-        UnicodeEncodeError,
-        "fota_tui/providers/thingspace/auth.py:_login_request",
-        "a non-ASCII access_token (e.g. '令牌') crashes building the login request's"
-        " Authorization header (httpx encodes new header dicts as ASCII)",
-        lambda: _serve("token", "devices", '{"access_token": "令牌"}'.encode()),
     ),
     KnownBug(
         "TS-10",
