@@ -201,6 +201,11 @@ class ConsoleSession:
         }
 
     @property
+    def transport(self) -> httpx.AsyncBaseTransport | None:
+        """The transport the clients use (the simulator's, in the demo and in tests)."""
+        return self._transport
+
+    @property
     def clients(self) -> dict[str, ProviderClient]:
         """One client per provider that could be built (built on first use: importing
         and constructing adapters waits until after the console's first frame)."""

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 FIRST_FRAME_ENV = "FOTA_TUI_EXIT_AFTER_FIRST_FRAME"
 FIRST_FRAME_MARK = "FOTA_TUI_FIRST_FRAME monotonic="
 DEMO_PROFILE = "demo"
-WIZARD_MODULE = "fota_tui.tui.screens.campaign_wizard"
+WIZARD_MODULE = "fota_tui.tui.screens.wizard"
 ADD_PROFILE_HINT = "add a real profile with 'fota-tui profiles add NAME --from FILE'"
 
 WizardFactory = Callable[[ConsoleSession, list[FleetRow]], Screen[Any]]
@@ -125,10 +125,16 @@ class FotaApp(App[int]):
     def _new_session(
         self, profile: Profile, transport: httpx.AsyncBaseTransport | None
     ) -> ConsoleSession:
+        groups = self.groups
+        if groups is None and self.paths is not None:
+            # Campaigns fota-tui keeps (OneNET, AOVX) are listed under their journal ids.
+            from fota_tui.services.campaigns.journal import Journal
+
+            groups = Journal(self.paths.data_dir, profile.name)
         return ConsoleSession(
             profile,
             transport=transport,
-            groups=self.groups,
+            groups=groups,
             cache_dir=self.paths.cache_dir if self.paths is not None else None,
             publish=self._publish,
             clock=self.clock,
@@ -173,7 +179,7 @@ class FotaApp(App[int]):
     def _tick(self) -> None:
         screen = self.screen
         tick = getattr(screen, "tick", None)
-        if callable(tick):
+        if callable(tick) and screen.is_mounted:  # the clock can fire before compose
             tick()
 
     # -- session events ----------------------------------------------------------

@@ -118,7 +118,7 @@ async def test_auth_errors_back_off_at_once_and_retry_after_is_honoured():
 
 async def test_pause_stops_polling_and_refresh_now_forces_one():
     a = FakeClient("a", [])
-    scheduler, events, clock = make([a])
+    scheduler, _events, clock = make([a])
     await scheduler.tick()
     assert scheduler.toggle_pause() is True
     clock.t += 100

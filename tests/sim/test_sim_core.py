@@ -101,7 +101,7 @@ def test_timelines_are_deterministic_and_move_with_the_clock():
     assert job_id == next(iter(sim_b.fleet.jobs[KIND]))
     before = sim_a.fleet.jobs[KIND][job_id].counts(a.now())
     assert before == sim_b.fleet.jobs[KIND][job_id].counts(b.now())
-    running = [j for j in sim_a.fleet.jobs[KIND].values() if j.name.startswith("Canary")][0]
+    running = next(j for j in sim_a.fleet.jobs[KIND].values() if j.name.startswith("Canary"))
     start = running.counts(a.now())
     a.advance(3600)
     assert running.counts(a.now()) != start
@@ -110,7 +110,7 @@ def test_timelines_are_deterministic_and_move_with_the_clock():
 def test_cancel_freezes_terminal_targets_and_cancels_the_rest():
     clock = ManualClock()
     sim = make_sim(clock)
-    job = [j for j in sim.fleet.jobs[KIND].values() if j.name.startswith("November")][0]
+    job = next(j for j in sim.fleet.jobs[KIND].values() if j.name.startswith("November"))
     before = job.phases(clock.now())
     sim.fleet.cancel_job(job)
     after = job.phases(clock.now() + timedelta(days=1))
@@ -122,7 +122,7 @@ def test_cancel_freezes_terminal_targets_and_cancels_the_rest():
 def test_time_windows_hold_sending_until_the_window_opens():
     clock = ManualClock()
     sim = make_sim(clock)
-    job = [j for j in sim.fleet.jobs[KIND].values() if j.windows][0]
+    job = next(j for j in sim.fleet.jobs[KIND].values() if j.windows)
     for target in job.targets.values():
         sent = target.first_at(Phase.SENDING)
         if sent is not None:

@@ -196,10 +196,13 @@ async def test_read_only_hides_every_changing_action() -> None:
         await pilot.press("n")
         assert h.app.screen is not h.app.dashboard()
 
-    h = sim_app()  # no wizard yet: not shown at all
+    h = sim_app()  # the real wizard is found by default
     async with h.app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, h.app)
-        assert "new_campaign" not in footer_actions(h.app.screen)
+        assert "new_campaign" in footer_actions(h.app.screen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert type(h.app.screen).__name__ == "CampaignWizardScreen"
 
 
 async def test_small_terminal_shows_panes_and_rows() -> None:

@@ -17,6 +17,11 @@ from fota_tui.models import Campaign, CampaignDetail, UpgradeState
 from fota_tui.services.fleet import FleetStore
 from fota_tui.tui.messages import SessionChange
 from fota_tui.tui.screens.base import FotaScreen
+from fota_tui.tui.screens.campaign_ops import (  # campaign operations (campaign_ops.py)
+    CAMPAIGN_OP_BINDINGS,
+    campaign_op_allowed,
+    run_campaign_op,
+)
 from fota_tui.tui.screens.prompt import ExportPrompt
 from fota_tui.tui.text import STATE_STYLES, count_labels, literal, raw_text, state_bar, when_label
 from fota_tui.tui.widgets.device_panel import DevicePanel
@@ -115,6 +120,7 @@ class CampaignsScreen(FotaScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
         Binding("enter", "open", "Open", show=True),
+        *CAMPAIGN_OP_BINDINGS,  # campaign operations (campaign_ops.py)
     ]
 
     def compose(self) -> ComposeResult:
@@ -169,6 +175,13 @@ class CampaignsScreen(FotaScreen):
     def tick(self) -> None:
         self.query_one(StatusHeader).update_state(self.session)
 
+    # -- campaign operations (campaign_ops.py) --
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return campaign_op_allowed(self, action, parameters)
+
+    def action_campaign_op(self, op: str) -> None:
+        run_campaign_op(self, op)
+
     def action_open(self) -> None:
         option = self.option_list.highlighted_option
         if option is not None and option.id:
@@ -200,6 +213,7 @@ class CampaignDetailScreen(FotaScreen):
         Binding("escape", "back", "Back"),
         Binding("slash", "filter", "Filter"),
         Binding("e", "export", "Export"),
+        *CAMPAIGN_OP_BINDINGS,  # campaign operations (campaign_ops.py)
     ]
 
     def __init__(self, provider: str, campaign_id: str) -> None:
@@ -316,7 +330,10 @@ class CampaignDetailScreen(FotaScreen):
         self.query_one(StatusHeader).update_state(self.session)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return True
+        return campaign_op_allowed(self, action, parameters)  # campaign_ops.py; else True
+
+    def action_campaign_op(self, op: str) -> None:  # campaign operations (campaign_ops.py)
+        run_campaign_op(self, op)
 
     async def action_back(self) -> None:
         if self.panel.filter_open or self.panel.table.filter_query:
