@@ -30,6 +30,7 @@ from fota_tui.providers.aovx import AovxClient
 from fota_tui.providers.aovx.normalize import STATUS_TABLE, batch_id
 from fota_tui.providers.base import LocalGroup, ProviderClient
 from fota_tui.providers.http import ClientOptions
+from fota_tui.services.snapshot import fetch_snapshot
 from fota_tui.sim.clock import ManualClock
 from fota_tui.sim.dialects.aovx import AovxDialect
 from fota_tui.sim.dialects.aovx_common import status_since
@@ -41,6 +42,7 @@ LIST = "queryLoginUserTerminalInfoList"
 REPORT = "queryTerminalOtaReport"
 URL = "http://files.aovx.example/FOTA/103/VG300_V2.3.1.bin"
 PASSWORD = AovxDialect.credentials["password"]
+TUNING = ("page_size", "id_batch", "concurrency")  # AovxClient keywords
 
 
 # -- fixtures and helpers -------------------------------------------------------------
@@ -75,6 +77,7 @@ async def make(sim: Simulator, sleeps: list[float]):
         *,
         status_map: dict[str, str] | None = None,
         base_url: str | None = None,
+        monotonic: Callable[[], float] | None = None,
         **credentials: Any,
     ) -> AovxClient:
         async def fake_sleep(seconds: float) -> None:
@@ -87,9 +90,12 @@ async def make(sim: Simulator, sleeps: list[float]):
             sleep=fake_sleep,
             status_map=status_map or {},
         )
+        if monotonic is not None:
+            options.monotonic = monotonic
+        tuning = {k: credentials.pop(k) for k in TUNING if k in credentials}
         if not credentials:
             credentials = {"username": "demo", "password": SecretStr(PASSWORD)}
-        client = AovxClient(options, **credentials)
+        client = AovxClient(options, **credentials, **tuning)
         clients.append(client)
         return client
 
@@ -501,41 +507,123 @@ async def test_profile_status_map_overrides_the_table(make, sim):
 # -- documented quirks ----------------------------------------------------------------------
 async def test_total_and_size_as_strings_on_every_page(make, dialect):
     dialect.string_counts_every = 1
-    client = make()
-    client.page_size = 30  # type: ignore[misc]
+    client = make(page_size=30)
     assert len({d.device_id async for d in client.devices()}) == 200
 
 
 async def test_paging_stops_at_size_and_at_a_short_page(make, sim):
     tap = Tap(sim.transport())
     tap.rewrites.append((LIST, lambda b: {**b, "data": {**b["data"], "size": 2}}))
-    client = make(tap)
-    client.page_size = 30  # type: ignore[misc]
+    client = make(tap, page_size=30)
     assert len([d async for d in client.devices()]) == 60
     assert [b["pageNum"] for b in tap.bodies(LIST)] == [1, 2]
     tap.rewrites = [(LIST, lambda b: {**b, "data": {**b["data"], "size": "999"}})]
     tap.requests.clear()
+    client = make(tap, page_size=30)  # a new client: the first one's listing is shared
     assert len({d.device_id async for d in client.devices()}) == 200
     assert len(tap.bodies(LIST)) <= 7 + client.concurrency  # 7 pages, a few in flight at most
 
 
 async def test_pages_and_batches_are_fetched_concurrently_but_bounded(make, sim):
     tap = Tap(sim.transport())
-    client = make(tap)
-    client.page_size = 20  # type: ignore[misc]
-    client.id_batch = 25  # type: ignore[misc]
+    client = make(tap, page_size=20, id_batch=25)
     upgrades = [u async for u in client.upgrades()]
     assert len(upgrades) == len(fleet_records(sim))
     assert 1 < tap.max_in_flight <= client.concurrency
 
 
+class Capped(httpx.AsyncBaseTransport):
+    """A server that silently serves at most ``cap`` rows per page, whatever is asked."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, cap: int) -> None:
+        self.inner, self.cap = inner, cap
+        self.asked: list[int] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(await request.aread() or b"null")
+        if isinstance(body, dict) and "pageSize" in body:
+            self.asked.append(body["pageSize"])
+            body["pageSize"] = min(body["pageSize"], self.cap)
+            headers = [(k, v) for k, v in request.headers.items() if k != "content-length"]
+            request = httpx.Request(request.method, request.url, headers=headers, json=body)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_one_refresh_lists_terminals_once_and_reads_the_report_once(make, sim):
+    tap = Tap(sim.transport())
+    client = make(tap, page_size=20, id_batch=25)
+    snapshot = await fetch_snapshot(client)  # devices, upgrades and campaigns at once
+    assert len(snapshot.devices) == 200 and snapshot.campaigns
+    assert len(snapshot.upgrades) == len(fleet_records(sim))
+    assert sum(c.total for c in snapshot.campaigns) == len(snapshot.upgrades)
+    assert [b["pageNum"] for b in tap.bodies(LIST)] == list(range(1, 11))  # each page once
+    reports = [json.dumps(b, sort_keys=True) for b in tap.bodies(REPORT)]
+    assert len(reports) == len(set(reports))  # no report query twice
+    first_pages = [i for b in tap.bodies(REPORT) if b["pageNum"] == 1 for i in b["ids"]]
+    assert sorted(first_pages) == sorted(sim.fleet.devices[KIND])  # each terminal once
+
+
+async def test_a_default_refresh_is_a_few_large_requests(make, sim):
+    tap = Tap(sim.transport())
+    snapshot = await fetch_snapshot(make(tap))
+    assert len(snapshot.devices) == 200 and len(snapshot.upgrades) == len(fleet_records(sim))
+    # login, one terminal page, one report query (page size and id batch 500)
+    assert [path.rsplit("/", 1)[-1] for path, _ in tap.requests] == ["login", LIST, REPORT]
+
+
+async def test_a_silently_capped_page_size_is_paged_at_the_served_size(make, sim):
+    capped = Capped(sim.transport(), cap=30)
+    client = make(capped)
+    assert len({d.device_id async for d in client.devices()}) == 200
+    assert len([u async for u in client.upgrades()]) == len(fleet_records(sim))
+    assert capped.asked[:2] == [500, 30] and set(capped.asked) == {500, 30}
+
+
+async def test_the_next_refresh_sees_sends_by_another_console(make, sim):
+    client = make()
+    first = await fetch_snapshot(client)
+    ids = list(sim.fleet.devices[KIND])[:3]
+    await raw_send(sim, ids, version="VG300_V9")  # another console sends an update
+    assert not [u for u in first.upgrades if u.firmware_to == "VG300_V9"]
+    later = await fetch_snapshot(client)  # straight after: nothing stale is reused
+    news = [u for u in later.upgrades if u.firmware_to == "VG300_V9"]
+    assert sorted(u.device_id for u in news) == sorted(ids)
+
+
+async def test_a_create_drops_the_shared_report(make, sim):
+    ids = [d.device_id for d in sim.fleet.devices[KIND].values() if d.online][:4]
+    client = make()
+    await client.campaigns()
+    (created,) = await client.create_campaign(spec(ids))
+    listed = {c.campaign_id: c for c in await client.campaigns()}
+    counts = listed[created.campaign_id].counts
+    assert counts.get(UpgradeState.PENDING, 0) == 0  # read from the report, not placeholders
+    assert sum(counts.values()) == 4
+
+
+async def test_paging_options_are_checked_and_the_pool_holds_the_concurrency(make, monkeypatch):
+    with pytest.raises(ConfigError) as caught:
+        make(page_size=0)
+    assert caught.value.key == "page_size"
+    pools: list[int] = []
+    build = ClientOptions.build_client
+
+    def spy(self: ClientOptions, *args: Any, **kwargs: Any) -> httpx.AsyncClient:
+        pools.append(self.max_connections)
+        return build(self, *args, **kwargs)
+
+    monkeypatch.setattr(ClientOptions, "build_client", spy)
+    client = make(concurrency=30)
+    assert (await client.health()).ok and pools == [30]
+
+
 async def test_queries_send_both_key_fields_and_id_batches_with_utc_windows(make, sim, clock):
     tap = Tap(sim.transport())
-    _ = [u async for u in make(tap).upgrades()]
+    _ = [u async for u in make(tap, id_batch=80).upgrades()]
     listing = tap.bodies(LIST)[0]
     assert listing["queryType"] == listing["keyType"] == 0 and listing["key"] == ""
     reports = tap.bodies(REPORT)
-    assert all(len(b["ids"]) <= 100 for b in reports)
+    assert [len(b["ids"]) for b in reports] == [80, 80, 40]
     assert {i for b in reports for i in b["ids"]} == set(sim.fleet.devices[KIND])
     start = datetime.strptime(reports[0]["startTime"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
     end = datetime.strptime(reports[0]["endTime"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)

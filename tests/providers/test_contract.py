@@ -202,16 +202,6 @@ async def test_contract_unknown_campaign_is_a_provider_error(world: World) -> No
     assert caught.value.provider == world.subject.cfg.name
 
 
-@pytest.mark.parametrize(
-    "kind",
-    [
-        pytest.param(k, marks=pytest.mark.xfail(strict=True, reason="raises UsageError"))
-        if k is ProviderKind.OCEANCONNECT
-        else k
-        for k in KINDS
-    ],
-    ids=lambda k: k.value,
-)
 async def test_contract_bad_spec_is_rejected_with_its_field(world: World) -> None:
     client = world.client()
     good = await campaign_spec(world.subject, client, "bad spec")

@@ -20,7 +20,6 @@ from fota_tui.errors import (
     ProviderRejected,
     ProviderUnavailable,
     ProviderUnsupported,
-    UsageError,
 )
 from fota_tui.models import (
     CampaignSpec,
@@ -32,6 +31,7 @@ from fota_tui.models import (
 from fota_tui.providers.base import ProviderClient
 from fota_tui.providers.http import ClientOptions, RetryPolicy
 from fota_tui.providers.oceanconnect import OceanConnectClient
+from fota_tui.services.snapshot import fetch_snapshot
 from fota_tui.sim.clock import ManualClock
 from fota_tui.sim.dialects.oceanconnect import OceanConnectDialect
 from fota_tui.sim.fleet import Phase
@@ -190,6 +190,99 @@ async def test_device_pages_are_fetched_concurrently_and_kept_in_order(h):
     )
     assert devices == [d.device_id for d in newest_first]
     assert 1 < slow.peak <= c.page_concurrency
+    await c.aclose()
+
+
+class Arrivals(httpx.AsyncBaseTransport):
+    """Records each request's URL, its arrival on the fleet clock and the answer's status;
+    ``yields`` times to the loop first so concurrent requests overlap."""
+
+    def __init__(self, h: Harness, yields: int = 3) -> None:
+        self.h, self.inner, self.yields = h, h.sim.transport(), yields
+        self.urls: Counter[str] = Counter()
+        self.times: list[float] = []
+        self.statuses: Counter[int] = Counter()
+        self.active = self.peak = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.active += 1
+        self.peak = max(self.peak, self.active)
+        try:
+            for _ in range(self.yields):
+                await asyncio.sleep(0)
+            self.urls[str(request.url)] += 1
+            self.times.append(self.h.clock.now().timestamp())
+            response = await self.inner.handle_async_request(request)
+        finally:
+            self.active -= 1
+        self.statuses[response.status_code] += 1
+        return response
+
+    def count(self, suffix: str) -> int:
+        return sum(n for url, n in self.urls.items() if url.split("?")[0].endswith(suffix))
+
+
+async def test_one_refresh_reads_the_task_and_package_lists_once(h):
+    wire = Arrivals(h)
+    c = h.client(transport=wire)
+    snapshot = await fetch_snapshot(c)  # devices, upgrades and campaigns at once
+    assert {x.campaign_id for x in snapshot.campaigns} == set(h.fleet.jobs[K])
+    assert sum(x.total for x in snapshot.campaigns) == len(snapshot.upgrades)
+    assert wire.count("/operations") == 1 and wire.count("/category") == 1
+    assert max(wire.urls.values()) == 1  # nothing was asked twice
+    await c.aclose()
+
+
+async def test_pages_go_ten_at_a_time_and_the_limiter_still_holds(h):
+    wire = Arrivals(h)
+    c = h.client(transport=wire)
+    c.device_page_size = 10  # 20 pages
+    assert len([d async for d in c.devices()]) == 200
+    assert 4 < wire.peak <= c.page_concurrency == 10
+    await c.aclose()
+
+    # Ten pages wanted at once, six calls a minute allowed: the limiter paces them. (No
+    # yields here: the fake sleep jumps the clock while yielded requests would wait.)
+    h.clock.advance(61)  # a fresh platform window
+    h.dialect.rate_limit = 6  # the platform throttles the 7th call in 60 s
+    wire = Arrivals(h, yields=0)
+    c = h.client(transport=wire, rate_limit_per_minute=6)
+    c.device_page_size = 10
+    assert len([d async for d in c.devices()]) == 200
+    assert set(wire.statuses) == {200} and sum(wire.statuses.values()) == 21  # login + 20
+    assert all(sum(1 for u in wire.times if t <= u < t + 60) <= 6 for t in wire.times)
+    assert len(h.sleeps) >= 3  # 21 calls need four windows
+    await c.aclose()
+
+
+async def test_the_next_refresh_sees_tasks_created_by_another_console(h, client):
+    first = await fetch_snapshot(client)
+    other = h.client()  # another console creates a task
+    spec = CampaignSpec(
+        provider="huawei",
+        firmware=package(h, "Boudica150"),
+        devices=model_devices(h, "Boudica150")[:2],
+    )
+    (created,) = await other.create_campaign(spec)
+    await other.aclose()
+    assert created.campaign_id not in {x.campaign_id for x in first.campaigns}
+    later = await fetch_snapshot(client)  # straight after: nothing stale is reused
+    assert created.campaign_id in {x.campaign_id for x in later.campaigns}
+    mine = [u.device_id for u in later.upgrades if u.campaign_id == created.campaign_id]
+    assert sorted(mine) == sorted(spec.devices)
+
+
+async def test_the_http_pool_holds_the_page_concurrency(h, monkeypatch):
+    pools: list[int] = []
+    build = ClientOptions.build_client
+
+    def spy(self: ClientOptions, *args: Any, **kwargs: Any) -> httpx.AsyncClient:
+        pools.append(self.max_connections)
+        return build(self, *args, **kwargs)
+
+    monkeypatch.setattr(ClientOptions, "build_client", spy)
+    c = h.client(max_connections=4)
+    assert (await c.health()).ok and pools == [c.page_concurrency]
     await c.aclose()
 
 
@@ -618,15 +711,27 @@ async def test_plan_is_pure_masks_secrets_and_validates(h, client):
     }
     assert "***" in (planned.note or "") and SECRET not in repr(planned)
     assert h.sim.requests[K] == 0
-    for bad, words in [
-        ({"options": {}}, "options.manufacturer"),
-        ({"options": {"speed": 1}}, "unknown speed"),
-        ({"devices": ["d1"]}, "not both"),
-        ({"retry_times": 9}, "retry_times"),
-        ({"windows": [(0, 6)]}, "windows"),
+    for bad, words, field in [
+        ({"options": {}}, "options.manufacturer", "options.manufacturer"),
+        ({"options": {"speed": 1}}, "unknown speed", "options.speed"),
+        ({"devices": ["d1"]}, "not both", "device_groups"),
+        ({"device_groups": []}, "give devices", "devices"),
+        ({"retry_times": 9}, "retry_times", "retry_times"),
+        ({"windows": [(0, 6)]}, "windows", "windows"),
+        ({"execute_type": ExecuteType.CUSTOM}, "start_at", "start_at"),
     ]:
-        with pytest.raises(UsageError, match=words):
+        with pytest.raises(ProviderRejected, match=words) as caught:
             client.plan_campaign(spec.model_copy(update=bad))
+        assert caught.value.field == field and caught.value.provider == "huawei"
+    assert h.sim.requests[K] == 0
+
+
+async def test_a_bad_spec_is_rejected_before_anything_is_sent(h, client):
+    spec = CampaignSpec(provider="huawei", firmware="a" * 24, devices=[])
+    with pytest.raises(ProviderRejected) as caught:
+        await client.create_campaign(spec)
+    assert caught.value.field == "devices" and "give devices" in caught.value.message
+    assert h.sim.requests[K] == 0
 
 
 @pytest.mark.loopback

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -31,6 +33,7 @@ from fota_tui.models import (
 from fota_tui.providers.base import LocalGroup, ProviderClient
 from fota_tui.providers.http import ClientOptions
 from fota_tui.providers.onenet import OneNetClient
+from fota_tui.services.snapshot import fetch_snapshot
 from fota_tui.sim.clock import ManualClock
 from fota_tui.sim.dialects.onenet import OneNetDialect
 from fota_tui.sim.fleet import Phase, Reason, SimJob
@@ -245,17 +248,84 @@ async def test_campaigns_are_stable_batches_of_the_seeded_jobs(sim: Simulator, c
     assert CampaignState.PARTIAL in states and CampaignState.IN_PROGRESS in states
 
 
-async def test_a_refresh_scans_histories_once(sim: Simulator, clock, client):
+async def test_a_refresh_scans_histories_once_and_the_next_reads_again(sim: Simulator, client):
     before = sim.requests[KIND]
-    ups = [u async for u in client.upgrades()]
+    ups, campaigns = await asyncio.gather(
+        collect(client.upgrades()), client.campaigns()
+    )  # at once, as a refresh asks: one shared scan
     first = sim.requests[KIND] - before
-    campaigns = await client.campaigns()
-    assert sim.requests[KIND] - before == first  # campaigns() reused the fresh scan
     assert sum(c.total for c in campaigns) == len(ups)
     assert first >= len(sim.fleet.devices[KIND])  # one history call per device at least
-    clock.advance(60)
     await client.campaigns()
-    assert sim.requests[KIND] - before > first  # stale after scan_ttl: read again
+    assert sim.requests[KIND] - before >= 2 * first - 1  # a later call asks the platform again
+
+
+async def collect(items):  # type: ignore[no-untyped-def]
+    return [item async for item in items]
+
+
+class Counting(httpx.AsyncBaseTransport):
+    """Counts requests by path and by exact URL on their way to the simulator."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.paths: Counter[str] = Counter()
+        self.urls: Counter[str] = Counter()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths[request.url.path.split("/onenet", 1)[-1]] += 1
+        self.urls[str(request.url)] += 1
+        return await self.inner.handle_async_request(request)
+
+
+async def test_one_refresh_lists_devices_once_and_reads_each_history_once(sim, clock, sleeps):
+    counting = Counting(sim.transport())
+    client = make_client(sim, clock, sleeps, transport=counting)
+    snapshot = await fetch_snapshot(client)  # devices, upgrades and campaigns at once
+    devices = len(sim.fleet.devices[KIND])
+    assert len(snapshot.devices) == devices and snapshot.upgrades and snapshot.campaigns
+    assert counting.paths["/devices"] == math.ceil(devices / 100)  # each page once
+    assert counting.paths["/nbiot/offline/history"] == devices  # one page per device
+    assert max(counting.urls.values()) == 1  # nothing was asked twice
+    assert sum(c.total for c in snapshot.campaigns) == len(snapshot.upgrades)
+    await client.aclose()
+
+
+async def test_the_next_refresh_sees_commands_sent_by_another_console(sim, clock, sleeps, client):
+    first = await fetch_snapshot(client)
+    imeis = list(sim.fleet.devices[KIND])[:2]
+    other = make_client(sim, clock, sleeps)  # another console sends a campaign
+    (created,) = await other.create_campaign(spec(imeis, clock))
+    await other.aclose()
+    assert created.campaign_id not in {c.campaign_id for c in first.campaigns}
+    later = await fetch_snapshot(client)  # straight after: nothing stale is reused
+    assert created.campaign_id in {c.campaign_id for c in later.campaigns}
+    mine = [u for u in later.upgrades if u.campaign_id == created.campaign_id]
+    assert sorted(u.device_id for u in mine) == sorted(imeis)
+
+
+async def test_a_failed_scan_is_not_shared_with_the_next_caller(sim, clock, client):
+    sim.faults.set(KIND, error=1.0)
+    with pytest.raises(ProviderUnavailable):
+        await client.campaigns()
+    sim.faults.set(KIND, error=0.0)
+    assert await client.campaigns()  # read again at once, not the failure
+
+
+async def test_the_http_pool_holds_the_concurrency(sim, clock, sleeps, monkeypatch):
+    pools: list[int] = []
+    build = ClientOptions.build_client
+
+    def spy(self: ClientOptions, *args: Any, **kwargs: Any) -> httpx.AsyncClient:
+        pools.append(self.max_connections)
+        return build(self, *args, **kwargs)
+
+    monkeypatch.setattr(ClientOptions, "build_client", spy)
+    client = make_client(sim, clock, sleeps, concurrency=40)
+    client.options.max_connections = 10
+    assert (await client.health()).ok
+    assert pools == [40] and client.options.max_connections == 10  # options untouched
+    await client.aclose()
 
 
 async def test_campaign_detail_history_and_not_found(sim: Simulator, clock, client):
@@ -439,7 +509,7 @@ async def test_platform_rejection_on_create(sim: Simulator, clock, client):
 
 
 # -- failures on the wire ------------------------------------------------------------------------
-async def test_throttling_honours_retry_after(sim: Simulator, sleeps, client):
+async def test_throttling_honours_retry_after(sim: Simulator, clock, sleeps, client):
     sim.faults.script(KIND, "throttle", path_contains="/devices")
     assert len([d async for d in client.devices()]) == 120
     assert sleeps == [1.0]

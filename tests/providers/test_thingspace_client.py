@@ -32,6 +32,7 @@ from fota_tui.models import (
 from fota_tui.providers.base import ProviderClient
 from fota_tui.providers.http import ClientOptions
 from fota_tui.providers.thingspace import ThingSpaceClient
+from fota_tui.services.snapshot import fetch_snapshot
 from fota_tui.sim.clock import ManualClock
 from fota_tui.sim.dialects.thingspace import ThingSpaceDialect
 from fota_tui.sim.fleet import Phase, SimJob
@@ -596,3 +597,44 @@ async def test_transient_auth_failures_are_retried_for_reads(client, sim, sleeps
     sim.faults.script(KIND, fault, path_contains=path)
     assert await client.firmware()
     assert sleeps == [0.5] and client.auth.logins == 1 + (path == "/session/login")
+
+
+class Overlap(httpx.AsyncBaseTransport):
+    """Yields to the loop inside each request and records how many overlap."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner, self.active, self.peak = inner, 0, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.active += 1
+        self.peak = max(self.peak, self.active)
+        try:
+            for _ in range(3):
+                await asyncio.sleep(0)
+            return await self.inner.handle_async_request(request)
+        finally:
+            self.active -= 1
+
+
+async def test_a_refresh_runs_its_independent_listings_at_once(make, sim):
+    """After login a refresh has 17 independent listings (10 v3 statuses, 6 v1 statuses,
+    the device cursor chain): they go out together, not six at a time."""
+    wire = Overlap(sim.transport())
+    client = make(transport=wire)
+    snapshot = await fetch_snapshot(client)
+    assert len(snapshot.devices) == len(sim.fleet.devices[KIND]) and snapshot.campaigns
+    assert wire.peak > 6  # six was the old gate
+    assert wire.peak <= client.concurrency == 16
+
+
+async def test_the_http_pool_holds_the_concurrency(make, monkeypatch):
+    pools: list[int] = []
+    build = ClientOptions.build_client
+
+    def spy(self: ClientOptions, *args: Any, **kwargs: Any) -> httpx.AsyncClient:
+        pools.append(self.max_connections)
+        return build(self, *args, **kwargs)
+
+    monkeypatch.setattr(ClientOptions, "build_client", spy)
+    client = make(concurrency=40)
+    assert await client.firmware() and pools == [40]

@@ -10,6 +10,16 @@
   the password is the MD5 hex of the plaintext (sent as given when ``password_is_md5``).
 - Paging: 1-based ``pageNum``/``pageSize``; ``size`` is the page count; pages after the
   first are fetched concurrently (bounded) and paging stops at ``size`` or a short page.
+  AOVX publishes no maximum page size, ids per report query or rate limit (the docs'
+  default page is 20; providers.md 1.6 infers <= 5 requests in flight). The client asks
+  for ``page_size`` rows and ``id_batch`` terminal ids per query (default 500 each) with
+  ``concurrency`` requests in flight (default 8), all constructor arguments: a 2,000-
+  terminal refresh is then 9 requests. A server that caps the page size silently is
+  detected (a short first page while ``total`` or ``size`` says more) and paged at the
+  size it served.
+- One refresh (``devices()``, ``upgrades()``, ``campaigns()`` at once) lists the terminals
+  once and reads the OTA report once: callers share a read while it runs (see
+  ``providers.sharing``); every refresh reads again.
 - No job ids: see ``grouping`` for how records become campaigns. The server's clock is
   read from each answer's ``Date`` header, so time windows and the send time of a create
   follow the platform, not the local clock.
@@ -18,6 +28,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import re
 from collections import deque
@@ -75,6 +86,7 @@ from fota_tui.providers.http import (
     parse_json,
     retry_after_seconds,
 )
+from fota_tui.providers.sharing import SharedReads
 
 DEFAULT_LOGIN_PATH = "/system/user/login"
 SEND = "/system/asset/command/sendOtaCommand"
@@ -87,6 +99,9 @@ HISTORY = timedelta(days=90)  # how far back upgrades()/campaigns() read the OTA
 LOOKAHEAD = timedelta(days=1)  # endTime margin for clock skew
 DETAIL_WINDOW = timedelta(days=3)  # report window around one campaign's send time
 MAX_PAGES = 100_000
+PAGE_SIZE = 500  # rows per page; not published (docs' default 20), a silent cap is detected
+ID_BATCH = 500  # terminal ids per OTA report query; not published
+CONCURRENCY = 8  # requests in flight; not published
 
 _PROTOCOLS = {"0": "FTP", "1": "HTTP"}
 _TYPES = {"0": "app", "1": "code"}
@@ -143,9 +158,6 @@ class AovxClient(HttpAdapter):
     capabilities: ClassVar[Capabilities] = Capabilities(
         cancel_campaign=False, returns_job_id=False, native_campaigns=False
     )
-    page_size: ClassVar[int] = 100
-    id_batch: ClassVar[int] = 100  # terminal ids per OTA report query
-    concurrency: ClassVar[int] = 5  # requests in flight (providers.md 1.6 [I])
     CAMPAIGN_OPTIONS: ClassVar[dict[str, str]] = command.CAMPAIGN_OPTIONS
 
     def __init__(
@@ -158,8 +170,21 @@ class AovxClient(HttpAdapter):
         login_path: str = DEFAULT_LOGIN_PATH,
         password_is_md5: bool = False,
         groups: GroupSource | None = None,
+        page_size: int = PAGE_SIZE,
+        id_batch: int = ID_BATCH,
+        concurrency: int = CONCURRENCY,
     ) -> None:
         super().__init__(options)
+        for key, value in (
+            ("page_size", page_size),
+            ("id_batch", id_batch),
+            ("concurrency", concurrency),
+        ):
+            if value < 1:
+                raise ConfigError(f"expected a whole number >= 1, got {value}", key=key)
+        self.page_size = page_size
+        self.id_batch = id_batch  # terminal ids per OTA report query
+        self.concurrency = concurrency  # requests in flight
         if (username is None) != (password is None):
             raise ConfigError(
                 "username and password go together; set both or neither",
@@ -179,9 +204,18 @@ class AovxClient(HttpAdapter):
         self._offset = timedelta(0)  # server clock - local clock
         self._clock_seen = False
         self._semaphore: asyncio.Semaphore | None = None
+        self._reads = SharedReads()  # one read of each listing per refresh
 
     def _build_client(self) -> httpx.AsyncClient:
-        return self.options.build_client(auth=self.auth)
+        # A pool smaller than ``concurrency`` would queue requests inside httpcore.
+        pool = max(self.options.max_connections, self.concurrency)
+        options = dataclasses.replace(self.options, max_connections=pool)
+        return options.build_client(auth=self.auth)
+
+    # -- one read per refresh --------------------------------------------------------
+    async def aclose(self) -> None:
+        self._reads.close()
+        await super().aclose()
 
     # -- envelope and errors ---------------------------------------------------------
     def _observe_clock(self, response: httpx.Response) -> None:
@@ -283,10 +317,14 @@ class AovxClient(HttpAdapter):
         size = self.page_size
         first = await self._page(path, query, 1, size)
         yield first.rows
-        if len(first.rows) < size:
-            return
+        served = len(first.rows)
+        if served < size:
+            more = (first.total or 0) > served or (first.size or 0) > 1
+            if not served or not more:
+                return
+            size = served  # the server capped the page size: page at the size it serves
         pages = first.size
-        if pages is None and first.total is not None:
+        if first.total is not None and (pages is None or size != self.page_size):
             pages = -(-first.total // size)
         last = min(pages, MAX_PAGES) if pages is not None else MAX_PAGES
 
@@ -307,12 +345,18 @@ class AovxClient(HttpAdapter):
         await self._page(TERMINALS, self._terminal_query(), 1, 1)
 
     async def devices(self) -> AsyncIterator[Device]:
-        async for rows in self._rows(TERMINALS, self._terminal_query()):
-            for row in rows:
-                yield normalize.device(self.name, self._parse(Terminal, row, "terminal"))
+        for device in await self._reads.get("terminals", self._list_terminals):
+            yield device
+
+    async def _list_terminals(self) -> list[Device]:
+        return [
+            normalize.device(self.name, self._parse(Terminal, row, "terminal"))
+            async for rows in self._rows(TERMINALS, self._terminal_query())
+            for row in rows
+        ]
 
     async def _terminal_ids(self) -> list[str]:
-        return [d.device_id async for d in self.devices()]
+        return [d.device_id for d in await self._reads.get("terminals", self._list_terminals)]
 
     async def _reports(
         self, ids: list[str], start: datetime, end: datetime
@@ -351,21 +395,19 @@ class AovxClient(HttpAdapter):
         return groups + [g for g in self._sent if g.campaign_id not in known]
 
     async def _everything(self) -> tuple[list[normalize.Report], list[LocalGroup]]:
+        """The refresh's OTA report (shared) and the local groups (read now)."""
         groups = self._local_groups()
+        return await self._reads.get("reports", self._read_reports), groups
+
+    async def _read_reports(self) -> list[normalize.Report]:
         ids = await self._terminal_ids()
         start, end = self._window()
-        reports: list[normalize.Report] = []
-        async for batch in self._scan(ids, start, end):
-            reports.extend(batch)
-        return reports, groups
+        return [report async for batch in self._scan(ids, start, end) for report in batch]
 
     async def upgrades(self) -> AsyncIterator[DeviceUpgrade]:
-        groups = self._local_groups()
-        ids = await self._terminal_ids()
-        start, end = self._window()
-        async for reports in self._scan(ids, start, end):
-            for item in grouping.assign(reports, groups, offset=self._offset):
-                yield grouping.upgrade(self.name, item.report, item.campaign_id)
+        reports, groups = await self._everything()
+        for item in grouping.assign(reports, groups, offset=self._offset):
+            yield grouping.upgrade(self.name, item.report, item.campaign_id)
 
     async def campaigns(self) -> list[Campaign]:
         reports, groups = await self._everything()
@@ -471,7 +513,10 @@ class AovxClient(HttpAdapter):
 
     async def create_campaign(self, spec: CampaignSpec) -> list[Campaign]:
         body = self._command(spec)
-        response = await self._send("POST", SEND, json=body)  # never retried
+        try:
+            response = await self._send("POST", SEND, json=body)  # never retried
+        finally:
+            self._reads.forget("reports")  # the next read must see this send
         self._decode(response)
         sent = _header_time(response) or self.server_now()
         campaign_id = normalize.batch_id(body["version"], body["fileUrl"], sent)

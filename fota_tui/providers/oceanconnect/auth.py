@@ -10,7 +10,6 @@ to the caller. Logins are never looped.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from dataclasses import dataclass
@@ -22,12 +21,14 @@ from fota_tui.errors import (
     ProviderProtocolError,
     ProviderRejected,
 )
+from fota_tui.providers.http import loads_or_none
 from fota_tui.providers.oceanconnect.wire import TokenResponse
 
 log = logging.getLogger(__name__)
 
 TOKEN_INVALID = "1010005"
 EARLY_RENEWAL = 60.0  # seconds before expiry when a token is renewed proactively
+MAX_LIFETIME = 30 * 86400  # a longer expiresIn (even 10**400) counts as this many seconds
 
 # (refresh token or None for a login) → the token answer; errors already mapped.
 TokenRequest = Callable[[str | None], Awaitable[TokenResponse]]
@@ -46,10 +47,7 @@ def token_rejected(response: httpx.Response) -> bool:
         return True
     if response.status_code != 403:
         return False
-    try:
-        body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        return False
+    body = loads_or_none(response.content)
     return isinstance(body, dict) and str(body.get("error_code")) == TOKEN_INVALID
 
 
@@ -123,7 +121,7 @@ class OceanConnectAuth(httpx.Auth):
         return self._store(answer)
 
     def _store(self, answer: TokenResponse) -> Token:
-        lifetime = max(float(answer.expiresIn), 0.0)
+        lifetime = float(min(max(answer.expiresIn, 0), MAX_LIFETIME))
         margin = min(EARLY_RENEWAL, lifetime / 4)
         renew_at = self._monotonic() + lifetime - margin
         self.token = Token(answer.accessToken, answer.refreshToken, renew_at)

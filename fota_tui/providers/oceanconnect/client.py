@@ -2,10 +2,15 @@
 
 Written from providers.md section 4 and seed 004. Every call carries ``app_key`` and
 ``Authorization: Bearer`` (see ``auth.py``). Paging is 0-based ``pageNo``/``pageSize``
-with ``totalCount``; later pages are fetched a few at a time. A client-side limiter keeps
-under the platform's 100 calls / 60 s per app (``options.rate_limit_per_minute``), and a
-403 ``1010009`` becomes ``ProviderRateLimited``. Errors arrive as
-``{"error_code", "error_desc"}`` (shape inferred). v1.5.0 has no stop/cancel for tasks.
+with ``totalCount``; later pages are fetched ``page_concurrency`` at a time. A client-side
+limiter keeps every call (logins and re-sends included) under the platform's 100 calls /
+60 s per app (``options.rate_limit_per_minute``), whatever is in flight, and a 403
+``1010009`` becomes ``ProviderRateLimited``. Errors arrive as ``{"error_code",
+"error_desc"}`` (shape inferred). v1.5.0 has no stop/cancel for tasks.
+
+One refresh (``campaigns()`` and ``upgrades()`` at once) reads the task list and the
+package list once: callers share a read while it runs (see ``providers.sharing``);
+every refresh reads again.
 """
 
 from __future__ import annotations
@@ -13,10 +18,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
-import math
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+)
 from contextlib import aclosing
 from functools import partial
 from typing import Any, ClassVar, TypeVar
@@ -29,6 +39,7 @@ from fota_tui.errors import (
     ProviderAuthError,
     ProviderError,
     ProviderNotFound,
+    ProviderProtocolError,
     ProviderRateLimited,
     ProviderRejected,
     ProviderUnavailable,
@@ -47,7 +58,7 @@ from fota_tui.models import (
 from fota_tui.providers import http as plumbing
 from fota_tui.providers.adapter import HttpAdapter
 from fota_tui.providers.base import GroupSource, PlannedRequest
-from fota_tui.providers.http import ClientOptions, RateLimiter, parse_json
+from fota_tui.providers.http import ClientOptions, RateLimiter, loads_or_none, parse_json
 from fota_tui.providers.oceanconnect import normalize
 from fota_tui.providers.oceanconnect.auth import OceanConnectAuth
 from fota_tui.providers.oceanconnect.plan import IODM, TaskRequest, task_requests
@@ -64,6 +75,7 @@ from fota_tui.providers.oceanconnect.wire import (
     TokenResponse,
     load,
 )
+from fota_tui.providers.sharing import SharedReads
 
 LOGIN = "/iocm/app/sec/v1.1.0/login"
 REFRESH = "/iocm/app/sec/v1.1.0/refreshToken"
@@ -95,7 +107,14 @@ FIELDS = {
     "123034": "policy.endTime",
 }
 
+MAX_PAGES = 10_000  # no listing is followed further, whatever its totalCount claims
+
 PageT = TypeVar("PageT", bound=Page)
+
+
+def page_count(total: int, size: int) -> int:
+    """Pages holding ``total`` records (an integer ceiling: totals may be huge), capped."""
+    return min(max(0, -(-total // size)), MAX_PAGES)
 T = TypeVar("T")
 
 
@@ -118,7 +137,7 @@ class OceanConnectClient(HttpAdapter):
         max_targets_per_campaign=256,
         rate_limit_per_minute=DEFAULT_RATE_LIMIT,
     )
-    page_concurrency = 4
+    page_concurrency = 10  # pages in flight per listing; the limiter still paces every call
     device_page_size = 250
     task_page_size = 100
 
@@ -145,12 +164,28 @@ class OceanConnectClient(HttpAdapter):
         self.auth = OceanConnectAuth(
             self._token_request, monotonic=options.monotonic, before_resend=self.limiter.acquire
         )
+        self._reads = SharedReads()  # one read of each listing per refresh
 
     def __repr__(self) -> str:
         return f"OceanConnectClient(name={self.name!r}, app_id={self.app_id!r})"
 
     def _build_client(self) -> httpx.AsyncClient:
-        return self.options.build_client(auth=self.auth, app_key=self.app_id)
+        # A pool smaller than ``page_concurrency`` would queue requests inside httpcore.
+        pool = max(self.options.max_connections, self.page_concurrency)
+        options = dataclasses.replace(self.options, max_connections=pool)
+        return options.build_client(auth=self.auth, app_key=self.app_id)
+
+    # -- one read per refresh --------------------------------------------------------
+    async def _refresh_lists(self) -> tuple[dict[str, Firmware], list[OperationInfo]]:
+        """The package list and the task list, each read once per refresh."""
+        packages, tasks = await asyncio.gather(
+            self._reads.get("packages", self._packages), self._reads.get("tasks", self._task_list)
+        )
+        return packages, tasks
+
+    async def aclose(self) -> None:
+        self._reads.close()
+        await super().aclose()
 
     # -- auth --------------------------------------------------------------------
     async def _token_request(self, refresh_token: str | None) -> TokenResponse:
@@ -175,10 +210,10 @@ class OceanConnectClient(HttpAdapter):
 
     def _error(self, response: httpx.Response) -> ProviderError:
         status = response.status_code
+        raw = loads_or_none(response.content)  # None when not JSON
         try:
-            raw = json.loads(response.content)
             body = ErrorBody.model_validate(raw) if isinstance(raw, dict) else ErrorBody()
-        except ValueError:  # not JSON, or a wrongly-typed envelope
+        except ValueError:  # a wrongly-typed envelope
             body = ErrorBody()
         code, desc = body.error_code, body.error_desc or response.reason_phrase
         if code is None:
@@ -247,7 +282,7 @@ class OceanConnectClient(HttpAdapter):
             return
         calls = (
             partial(self._page, path, params, n, size, model)
-            for n in range(1, math.ceil(first.totalCount / size))
+            for n in range(1, page_count(first.totalCount, size))
         )
         async with aclosing(self._ordered(calls)) as pages:
             async for page in pages:
@@ -259,8 +294,17 @@ class OceanConnectClient(HttpAdapter):
         pages = self._pages(OPERATIONS, filters, self.task_page_size, OperationPage)
         return [info async for page in pages for info in page.data]
 
+    def _segment(self, value: str) -> str:
+        """``value`` quoted as one path segment (a lone surrogate cannot be sent)."""
+        try:
+            return quote(value, safe="")
+        except UnicodeEncodeError:
+            raise ProviderProtocolError(
+                self.name, f"the task id {value!r} cannot be sent back (not valid text)"
+            ) from None
+
     def _sub_path(self, operation_id: str) -> str:
-        return f"{OPERATIONS}/{quote(operation_id, safe='')}/subOperations"
+        return f"{OPERATIONS}/{self._segment(operation_id)}/subOperations"
 
     async def _sub_operations(self, operation_id: str) -> AsyncIterator[SubOperationInfo]:
         path = self._sub_path(operation_id)
@@ -271,38 +315,53 @@ class OceanConnectClient(HttpAdapter):
     async def _all_sub_operations(
         self, tasks: list[OperationInfo]
     ) -> AsyncIterator[tuple[OperationInfo, SubOperationInfo]]:
-        """Subtasks of many tasks through one window: page counts come from ``staResult``."""
+        """Subtasks of many tasks through one window: page counts come from ``staResult``.
+
+        Pages are planned lazily; a task's first short or empty page ends its listing
+        (pages of it already in flight are dropped), so a huge ``total`` costs nothing."""
         size = self.task_page_size
-        plan = [
-            (info, n)
+        planned = [
+            max(1, page_count(info.staResult.total if info.staResult else 0, size))
             for info in tasks
-            for n in range(
-                max(1, math.ceil((info.staResult.total if info.staResult else 0) / size))
-            )
         ]
-        calls = (
-            partial(self._page, self._sub_path(info.operationId), {}, n, size, SubOperationPage)
-            for info, n in plan
-        )
+        ended: set[int] = set()  # tasks whose listing came to an end
+
+        def plan() -> Iterator[tuple[int, int]]:
+            for index, count in enumerate(planned):
+                for n in range(count):
+                    if index in ended:
+                        break
+                    yield index, n
+
+        async def fetch(index: int, n: int) -> tuple[int, int, SubOperationPage]:
+            path = self._sub_path(tasks[index].operationId)
+            return index, n, await self._page(path, {}, n, size, SubOperationPage)
+
+        calls = (partial(fetch, index, n) for index, n in plan())
         async with aclosing(self._ordered(calls)) as pages:
-            index = 0
-            async for page in pages:
-                info, n = plan[index]
-                index += 1
+            async for index, n, page in pages:
+                if index in ended:
+                    continue
+                info = tasks[index]
                 for sub in page.data:
                     yield info, sub
-                last = index == len(plan) or plan[index][0] is not info
+                if len(page.data) < size:
+                    ended.add(index)
+                    continue
                 # staResult undercounted: fetch what totalCount still promises.
-                while last and page.data and (n + 1) * size < page.totalCount:
+                while (
+                    n == planned[index] - 1
+                    and len(page.data) >= size
+                    and (n + 1) * size < page.totalCount
+                    and n + 1 < MAX_PAGES
+                ):
                     n += 1
-                    page = await self._page(
-                        self._sub_path(info.operationId), {}, n, size, SubOperationPage
-                    )
+                    _, _, page = await fetch(index, n)
                     for sub in page.data:
                         yield info, sub
 
     async def _task(self, operation_id: str) -> OperationInfo:
-        data = await self.call("GET", f"{OPERATIONS}/{quote(operation_id, safe='')}")
+        data = await self.call("GET", f"{OPERATIONS}/{self._segment(operation_id)}")
         return load(self.name, OperationInfo, data, f"task {operation_id}")
 
     async def _packages(self) -> dict[str, Firmware]:
@@ -319,13 +378,13 @@ class OceanConnectClient(HttpAdapter):
         return [normalize.firmware(self.name, info) async for page in pages for info in page.data]
 
     async def campaigns(self) -> list[Campaign]:
-        packages, tasks = await asyncio.gather(self._packages(), self._task_list())
+        packages, tasks = await self._refresh_lists()
         return [
             normalize.campaign(self.name, info, packages, self.options.map_status) for info in tasks
         ]
 
     async def upgrades(self) -> AsyncIterator[DeviceUpgrade]:
-        packages, tasks = await asyncio.gather(self._packages(), self._task_list())
+        packages, tasks = await self._refresh_lists()
         targets = {info.operationId: normalize.target_version(info, packages) for info in tasks}
         async for info, sub in self._all_sub_operations(tasks):
             yield normalize.upgrade(
@@ -373,12 +432,12 @@ class OceanConnectClient(HttpAdapter):
                 body=request.body,
                 note=f"{request.note}; headers app_key: ***, Authorization: Bearer ***",
             )
-            for request in task_requests(spec)
+            for request in task_requests(spec, self.name)
         ]
 
     async def create_campaign(self, spec: CampaignSpec) -> list[Campaign]:
         """One task per 256 targets; writes are never retried."""
-        requests = task_requests(spec)
+        requests = task_requests(spec, self.name)
         created: list[tuple[str, TaskRequest]] = []
         for n, request in enumerate(requests, 1):
             try:
@@ -392,6 +451,8 @@ class OceanConnectClient(HttpAdapter):
                         f" already created: {ids})"
                     )
                 raise
+            finally:
+                self._reads.forget("tasks")  # the next refresh must list the new task
             created.append((answer.operationId, request))
         packages: dict[str, Firmware] = {}
         with contextlib.suppress(ProviderError):  # only names the package version

@@ -31,12 +31,19 @@ def parse_time(value: Any) -> datetime | None:
         if m.group(7):
             offset = timedelta(hours=int(m.group(8)), minutes=int(m.group(9)))
             tz = timezone(offset if m.group(7) == "+" else -offset)
-        return datetime(year, month, day, hour, minute, second, tzinfo=tz).astimezone(UTC)
+        return _utc(datetime(year, month, day, hour, minute, second, tzinfo=tz), value)
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"unrecognised time {value!r}") from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    return _utc(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC), value)
+
+
+def _utc(when: datetime, raw: str) -> datetime:
+    try:
+        return when.astimezone(UTC)
+    except OverflowError:  # 99991231T235959-08:00 is past year 9999 in UTC
+        raise ValueError(f"time {raw!r} is out of range") from None
 
 
 def format_time(value: datetime) -> str:

@@ -16,13 +16,16 @@ providers.md section 2.
   ``Campaign.provider_status_raw["commands"]`` as ``{imei: {"write": uuid, "execute": uuid}}``
   (record them as ``LocalGroup.job_refs``); per-device failures are in ``["failed"]``.
 - The FAQ allows 300 calls/s; the client stays under ``per_second`` (default 280) with up to
-  ``concurrency`` calls in flight. ``upgrades()`` and ``campaigns()`` share one history scan
-  for ``scan_ttl`` (a refresh asks for both); creates and cancels drop it.
+  ``concurrency`` calls in flight (its HTTP pool holds at least that many connections).
+- One refresh (``devices()``, ``upgrades()`` and ``campaigns()`` at once) reads the device
+  list once and each device's history once: concurrent callers share the read in flight
+  (see ``providers.sharing``); every refresh reads again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 import re
@@ -92,6 +95,7 @@ from fota_tui.providers.onenet.wire import (
     parse_list,
     to_beijing,
 )
+from fota_tui.providers.sharing import SharedReads
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -147,8 +151,7 @@ class OneNetClient(HttpAdapter):
         imeis: list[str] | None = None,
         groups: GroupSource | None = None,
         per_second: int | None = 280,
-        concurrency: int = 16,
-        scan_ttl: timedelta = timedelta(seconds=5),
+        concurrency: int = 24,
         fota_window: timedelta | None = timedelta(hours=6),
         batch_gap: timedelta = timedelta(seconds=60),
         clock: Callable[[], datetime] = utcnow,
@@ -167,12 +170,18 @@ class OneNetClient(HttpAdapter):
             )
         self._key_ok = False
         self._campaign_of: dict[str, str] = {}  # command uuid → campaign id (last scan)
-        self.scan_ttl = scan_ttl
-        self._last_scan: tuple[datetime, Scan] | None = None
-        self._seen_imeis: tuple[datetime, list[str]] | None = None
+        self._reads = SharedReads()  # one read of each listing per refresh
 
     def _build_client(self) -> httpx.AsyncClient:
-        return self.options.build_client(auth=self._auth)
+        # A pool smaller than ``concurrency`` would queue requests inside httpcore.
+        pool = max(self.options.max_connections, self.concurrency)
+        options = dataclasses.replace(self.options, max_connections=pool)
+        return options.build_client(auth=self._auth)
+
+    # -- one read per refresh --------------------------------------------------------
+    async def aclose(self) -> None:
+        self._reads.close()
+        await super().aclose()
 
     # -- envelope ------------------------------------------------------------------
     def _decode(self, response: httpx.Response) -> Any:
@@ -257,19 +266,15 @@ class OneNetClient(HttpAdapter):
             for found in await self._devices_by_imei(self.imeis):
                 yield found
             return
-        started, seen = self.clock(), []
+        for device in await self._reads.get("devices", self._list_devices):
+            yield device
+
+    async def _list_devices(self) -> list[Device]:
+        """Every page of ``/devices``: page 1 for ``total_count``, then the rest at once."""
         first = await self._device_page(1)
         pages = min(math.ceil((first.total_count or 0) / PER_PAGE), MAX_PAGES)
-        numbers = list(range(2, pages + 1))
-        pending = [[first]]
-        for i in range(0, len(numbers), self.concurrency):
-            chunk = [partial(self._device_page, n) for n in numbers[i : i + self.concurrency]]
-            pending.append(await self._bounded(chunk))
-        for page in (p for chunk_pages in pending for p in chunk_pages):
-            for device in self._listed(page):
-                seen.append(device.device_id)
-                yield device
-        self._seen_imeis = (started, seen)  # a refresh's upgrades() reuses this listing
+        rest = await self._bounded([partial(self._device_page, n) for n in range(2, pages + 1)])
+        return [device for page in (first, *rest) for device in self._listed(page)]
 
     def _listed(self, page: DevicePage) -> list[Device]:
         devices = (device_from_record(self.name, record) for record in page.devices)
@@ -299,17 +304,11 @@ class OneNetClient(HttpAdapter):
             if f is not None
         ]
 
-    def _fresh(self, when: datetime) -> bool:
-        age = self.clock() - when
-        return timedelta(0) <= age <= self.scan_ttl
-
     async def _imeis(self) -> list[str]:
         if self.imeis:
             return list(self.imeis)
-        if self._seen_imeis is None or not self._fresh(self._seen_imeis[0]):
-            [_ async for _ in self.devices()]  # records the listing
-        assert self._seen_imeis is not None
-        return list(self._seen_imeis[1])
+        # The listing devices() is reading (or read moments ago) in this refresh.
+        return [d.device_id for d in await self._reads.get("devices", self._list_devices)]
 
     # -- commands ------------------------------------------------------------------
     async def _history(self, imei: str, start: datetime) -> list[Command]:
@@ -425,15 +424,11 @@ class OneNetClient(HttpAdapter):
 
     # -- the contract ------------------------------------------------------------------
     async def _full_scan(self) -> Scan:
-        if self._last_scan is not None and self._fresh(self._last_scan[0]):
-            return self._last_scan[1]
-        started = self.clock()
-        scan = await self._scan()
-        self._last_scan = (started, scan)
-        return scan
+        """The refresh's one history scan, shared by ``upgrades()`` and ``campaigns()``."""
+        return await self._reads.get("scan", self._scan)
 
     def _forget(self) -> None:
-        self._last_scan = None
+        self._reads.forget("scan")  # callers already waiting still get their answer
 
     async def upgrades(self) -> AsyncIterator[DeviceUpgrade]:
         for item in (await self._full_scan()).upgrades:
@@ -546,6 +541,7 @@ class OneNetClient(HttpAdapter):
         # The first device alone: its write is the batch's first command (the id).
         results = [await self._create_one(*steps[0])]
         results += await self._bounded([partial(self._create_one, *s) for s in steps[1:]])
+        self._forget()  # a scan that ran during the sends may have missed them
         commands: dict[str, dict[str, str]] = {}
         failed: dict[str, str] = {}
         errors: list[ProviderError] = []
@@ -630,6 +626,7 @@ class OneNetClient(HttpAdapter):
 
         self._forget()
         results = await self._bounded([partial(cancel, scan.pairs[i]) for i in members])
+        self._forget()
         cancelled = sum(r[0] for r in results)
         stuck = sum(1 for r in results if r[1])
         devices = {scan.pairs[i].imei for i in members}

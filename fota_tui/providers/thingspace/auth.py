@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 from collections.abc import AsyncGenerator, Callable, Generator, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -38,7 +37,7 @@ from fota_tui.errors import (
     ProviderRateLimited,
     ProviderUnavailable,
 )
-from fota_tui.providers.http import parse_json, retry_after_seconds
+from fota_tui.providers.http import loads_or_none, parse_json, retry_after_seconds
 from fota_tui.providers.thingspace.wire import ErrorAnswer, SessionAnswer, TokenAnswer, parse
 
 Problem = Literal["oauth", "session"]
@@ -51,10 +50,10 @@ def auth_problem(response: httpx.Response) -> Problem | None:
     """Does this answer say the OAuth token or the M2M session is not (or no longer) valid?"""
     if response.status_code not in (400, 401, 403):
         return None
+    body = loads_or_none(response.content)
     try:
-        body = json.loads(response.content or b"null")
         answer = ErrorAnswer.model_validate(body) if isinstance(body, dict) else ErrorAnswer()
-    except ValueError:
+    except ValueError:  # a pydantic ValidationError
         answer = ErrorAnswer()
     text = f"{answer.code or ''} {answer.message or ''}".lower()
     if "session" in text or "m2m" in text:

@@ -8,7 +8,10 @@ Written from providers.md section 3 (the official SDK and docs), not from the si
 - Errors: HTTP 400 ``{errorCode, errorMessage}``; codes ending in ``NotFound`` →
   ``ProviderNotFound``, token/session answers → ``ProviderAuthError``, 429 → rate limited.
 - Paging: cursors only, so each listing is sequential; different listings (statuses,
-  campaigns) run concurrently under one semaphore.
+  campaigns, devices) run concurrently under one gate of ``concurrency`` (default 16: a
+  refresh has 17 independent listings after login, so the device cursor chain does not
+  queue behind the campaign listings). No rate limit is published; 429 + Retry-After is
+  honoured. The HTTP pool holds at least ``concurrency`` connections.
 - Campaigns: v3 has no "all" filter, so every status is listed (both ``CampaignRequestQueued``
   and ``CampaignQueued``; statuses outside the SDK enum are skipped if refused) and
   de-duplicated. v1 upgrades come from the six report statuses (cancelled ones leave the
@@ -20,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -55,7 +57,13 @@ from fota_tui.models import (
 )
 from fota_tui.providers.adapter import HttpAdapter
 from fota_tui.providers.base import GroupSource, PlannedRequest
-from fota_tui.providers.http import REDACTED, ClientOptions, parse_json, retry_after_seconds
+from fota_tui.providers.http import (
+    REDACTED,
+    ClientOptions,
+    loads_or_none,
+    parse_json,
+    retry_after_seconds,
+)
 from fota_tui.providers.thingspace import normalize as norm
 from fota_tui.providers.thingspace.auth import ThingSpaceAuth, auth_problem
 from fota_tui.providers.thingspace.normalize import DeviceChange
@@ -141,7 +149,7 @@ class ThingSpaceClient(HttpAdapter):
         api_version: str = "both",
         groups: GroupSource | None = None,
         clock: Callable[[], datetime] = utcnow,
-        concurrency: int = 6,
+        concurrency: int = 16,
     ) -> None:
         if api_version not in API_VERSIONS:
             raise ConfigError(
@@ -162,7 +170,8 @@ class ThingSpaceClient(HttpAdapter):
             monotonic=options.monotonic,
         )
         self._clock = clock
-        self._gate = asyncio.Semaphore(concurrency)
+        self.concurrency = max(1, concurrency)
+        self._gate = asyncio.Semaphore(self.concurrency)
         self._api_of: dict[str, str] = {}  # campaign id → "v1" | "v3"
         self._catalog: dict[str, Firmware] = {}
         self._inflight: asyncio.Future[Snapshot] | None = None
@@ -177,7 +186,10 @@ class ThingSpaceClient(HttpAdapter):
         return self.api_version in ("v1", "both")
 
     def _build_client(self) -> httpx.AsyncClient:
-        return replace(self.options, base_url=self.api_root).build_client(auth=self.auth)
+        # A pool smaller than ``concurrency`` would queue requests inside httpcore.
+        pool = max(self.options.max_connections, self.concurrency)
+        options = replace(self.options, base_url=self.api_root, max_connections=pool)
+        return options.build_client(auth=self.auth)
 
     # -- envelope ----------------------------------------------------------------
     def _decode(self, response: httpx.Response) -> Any:
@@ -229,7 +241,7 @@ class ThingSpaceClient(HttpAdapter):
     async def _v1_report(self, status: str) -> list[V1Upgrade]:
         what, start, seen, out = f"v1 upgrades {status}", "0", {"0"}, []
         while True:
-            path = f"/fota/v1/reports/{self._acc}/status/{status}/index/{quote(start, safe='')}"
+            path = f"/fota/v1/reports/{self._acc}/status/{status}/index/{segment(self.name, start)}"
             page: V1Report = await self._get(path, what, V1Report)
             out.extend(page.reportList)
             if not page.hasMoreFlag:
@@ -241,7 +253,7 @@ class ThingSpaceClient(HttpAdapter):
         while True:
             with self.auth.call():
                 page: V1DevicePage = await self._get(
-                    f"/fota/v1/devices/{self._acc}/index/{quote(start, safe='')}",
+                    f"/fota/v1/devices/{self._acc}/index/{segment(self.name, start)}",
                     what,
                     V1DevicePage,
                 )
@@ -275,7 +287,7 @@ class ThingSpaceClient(HttpAdapter):
     async def _v3_devices(self, campaign: V3Campaign) -> list[DeviceUpgrade]:
         what, seen = f"v3 campaign {campaign.id} devices", set[str]()
         out: list[DeviceUpgrade] = []
-        path = f"/fota/v3/reports/{self._acc}/campaigns/{quote(campaign.id, safe='')}/devices"
+        path = f"/fota/v3/reports/{self._acc}/campaigns/{segment(self.name, campaign.id)}/devices"
         params: dict[str, str] = {}
         while True:
             page: V3DevicePage = await self._get(path, what, V3DevicePage, **params)
@@ -348,7 +360,7 @@ class ThingSpaceClient(HttpAdapter):
 
     async def _locate(self, campaign_id: str) -> tuple[str, V3Campaign | V1Upgrade]:
         """Fetch one campaign (v3) or upgrade (v1); the API is remembered from listings."""
-        cid = quote(campaign_id, safe="")
+        cid = segment(self.name, campaign_id)
         known = self._api_of.get(campaign_id)
         order = [known] if known else [a for a in ("v3", "v1") if getattr(self, f"_{a}")]
         errors: list[ProviderRejected] = []
@@ -387,7 +399,7 @@ class ThingSpaceClient(HttpAdapter):
 
     @one_call
     async def device_history(self, device_id: str) -> list[DeviceUpgrade]:
-        did = quote(device_id, safe="")
+        did = segment(self.name, device_id)
         calls: list[Awaitable[list[DeviceUpgrade]]] = []
         if self._v3:
             calls.append(self._history(f"/fota/v3/reports/{self._acc}/devices/{did}", V3History))
@@ -530,7 +542,7 @@ class ThingSpaceClient(HttpAdapter):
     async def cancel_campaign(self, campaign_id: str) -> Campaign:
         """Cancel before start (``CampaignCancelled``) or abort after (``CampaignAborted``)."""
         api, _ = await self._locate(campaign_id)
-        cid = quote(campaign_id, safe="")
+        cid = segment(self.name, campaign_id)
         if api == "v3":
             path = f"/fota/v3/campaigns/{self._acc}/{cid}"
         else:
@@ -550,7 +562,7 @@ class ThingSpaceClient(HttpAdapter):
     @one_call
     async def _change(self, campaign_id: str, kind: str, ids: Sequence[str]) -> list[DeviceChange]:
         api, _ = await self._locate(campaign_id)
-        cid = quote(campaign_id, safe="")
+        cid = segment(self.name, campaign_id)
         if api == "v3":  # capital "Type" in v3, lower-case "type" in v1
             path, body = f"/fota/v3/campaigns/firmware/{self._acc}/{cid}", {"Type": kind}
         else:
@@ -563,7 +575,8 @@ class ThingSpaceClient(HttpAdapter):
         """End the M2M session (best effort), then close the HTTP client."""
         client, oauth, session = self._client, self.auth.oauth_token, self.auth.session
         if client is not None and oauth and session:
-            with contextlib.suppress(httpx.HTTPError, ProviderError):
+            # UnicodeEncodeError: a session token that is not ASCII cannot be a header
+            with contextlib.suppress(httpx.HTTPError, ProviderError, UnicodeEncodeError):
                 await client.post(
                     "/m2m/v1/session/logout",
                     headers={"Authorization": f"Bearer {oauth}", "VZ-M2M-Token": session},
@@ -575,11 +588,22 @@ class ThingSpaceClient(HttpAdapter):
 
 
 def _error_answer(response: httpx.Response) -> ErrorAnswer:
+    body = loads_or_none(response.content)
     try:
-        body = json.loads(response.content or b"null")
         return ErrorAnswer.model_validate(body) if isinstance(body, dict) else ErrorAnswer()
-    except ValueError:
+    except ValueError:  # a pydantic ValidationError
         return ErrorAnswer()
+
+
+def segment(provider: str, value: str) -> str:
+    """``value`` quoted as one URL path segment; ``ProviderProtocolError`` if it cannot be
+    (an id or cursor with a lone surrogate is not valid text)."""
+    try:
+        return quote(value, safe="")
+    except UnicodeEncodeError:
+        raise ProviderProtocolError(
+            provider, f"the id or cursor {value!r} cannot be sent back (not valid text)"
+        ) from None
 
 
 async def _gather(calls: Any) -> list[Any]:
