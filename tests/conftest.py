@@ -19,14 +19,15 @@ DIR_ENV_VARS = {
 
 
 @pytest.fixture(autouse=True)
-def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+def isolated_dirs(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Path]:
     """Point $FOTA_TUI_{CONFIG,CACHE,DATA,LOG}_DIR at (not yet created) tmp_path subdirs."""
     dirs = {name: tmp_path / "fota-tui" / name for name in DIR_ENV_VARS}
     for name, var in DIR_ENV_VARS.items():
         monkeypatch.setenv(var, str(dirs[name]))
-    workdir = tmp_path / "cwd"
-    workdir.mkdir()
-    monkeypatch.chdir(workdir)  # relative writes (default export names) land here
+    # Relative writes (default export names) land here, outside the test's own tmp_path.
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     return dirs
 
 
