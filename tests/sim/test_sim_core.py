@@ -58,14 +58,39 @@ class EchoDialect(Dialect):
         now = self.fleet.now()
         for i in range(count):
             self.fleet.add_device(
-                SimDevice(KIND, f"T{i:04d}", imei(rng), f"dev {i}", "Acme", "M1", "tracker",
-                          "1.0", online=i % 4 != 0, created_at=now - timedelta(days=90))
+                SimDevice(
+                    KIND,
+                    f"T{i:04d}",
+                    imei(rng),
+                    f"dev {i}",
+                    "Acme",
+                    "M1",
+                    "tracker",
+                    "1.0",
+                    online=i % 4 != 0,
+                    created_at=now - timedelta(days=90),
+                )
             )
-        fw = SimFirmware(KIND, "fw2", "M1 2.0", "2.0", "1.0", "Acme", "M1", "tracker",
-                         "http://files/fw2.bin", now - timedelta(days=60))
+        fw = SimFirmware(
+            KIND,
+            "fw2",
+            "M1 2.0",
+            "2.0",
+            "1.0",
+            "Acme",
+            "M1",
+            "tracker",
+            "http://files/fw2.bin",
+            now - timedelta(days=60),
+        )
         self.fleet.firmware[KIND].append(fw)
-        seed_jobs(self.fleet, list(self.fleet.devices[KIND].values()), [fw], rng,
-                  lambda: self.fleet.hex_id(32, upper=True))
+        seed_jobs(
+            self.fleet,
+            list(self.fleet.devices[KIND].values()),
+            [fw],
+            rng,
+            lambda: self.fleet.hex_id(32, upper=True),
+        )
 
 
 def make_sim(clock: ManualClock, faults: str | None = None) -> Simulator:
@@ -78,8 +103,10 @@ def make_sim(clock: ManualClock, faults: str | None = None) -> Simulator:
 def test_imei_is_15_digits_with_luhn_check():
     value = imei(random.Random(5))
     digits = [int(c) for c in value]
-    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2)
-                for i, d in enumerate(reversed(digits)))
+    total = sum(
+        d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2)
+        for i, d in enumerate(reversed(digits))
+    )
     assert len(value) == 15 and total % 10 == 0
 
 
@@ -131,9 +158,15 @@ def test_time_windows_hold_sending_until_the_window_opens():
 
 def test_fault_spec_parses_and_rejects_bad_items():
     assert parse_spec("oceanconnect:throttle=0.2,*:latency=1.5") == [
-        (ProviderKind.OCEANCONNECT, "throttle", 0.2), (None, "latency", 1.5)]
-    for bad, words in [("nope:error=0.1", "unknown platform"), ("aovx:bogus=1", "unknown fault"),
-                       ("aovx:error=2", "between 0 and 1"), ("aovx", "PLATFORM:FAULT=VALUE")]:
+        (ProviderKind.OCEANCONNECT, "throttle", 0.2),
+        (None, "latency", 1.5),
+    ]
+    for bad, words in [
+        ("nope:error=0.1", "unknown platform"),
+        ("aovx:bogus=1", "unknown fault"),
+        ("aovx:error=2", "between 0 and 1"),
+        ("aovx", "PLATFORM:FAULT=VALUE"),
+    ]:
         with pytest.raises(UsageError, match=words):
             parse_spec(bad)
 
@@ -148,7 +181,10 @@ async def test_in_process_transport_routes_and_answers_in_the_dialect_envelope()
         assert (await client.post("/echo", content=b"{nope")).json()["code"] == 400
         assert (await client.get("/missing")).json()["code"] == 404
         assert (await client.delete("/echo")).json()["code"] == 405
-        assert (await client.get("/boom")).json() == {"code": 500, "message": "Internal server error"}
+        assert (await client.get("/boom")).json() == {
+            "code": 500,
+            "message": "Internal server error",
+        }
 
 
 async def test_faults_reset_malformed_throttle_and_scripted_reset_after():

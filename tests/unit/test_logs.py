@@ -9,7 +9,7 @@ from fota_tui.logs import redact, register_secret, setup_logging
 def test_registered_secrets_and_auth_shapes_are_masked():
     register_secret("s3cr3t-Value-42")
     text = redact(
-        'login with s3cr3t-Value-42; Authorization: Bearer abcdef123456 '
+        "login with s3cr3t-Value-42; Authorization: Bearer abcdef123456 "
         '{"accessToken": "tok-999999", "tokenId":"T0K3N"} api-key=KEYKEY app_key: APPID01'
     )
     for leaked in ("s3cr3t-Value-42", "abcdef123456", "tok-999999", "T0K3N", "KEYKEY", "APPID01"):
