@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -236,6 +237,17 @@ def parse_json(provider: str, response: httpx.Response) -> Any:
         snippet = response.content[:60].decode("utf-8", "replace")
         raise ProviderProtocolError(
             provider, f"HTTP {response.status_code}: body is not valid JSON ({snippet!r}…)"
+        ) from None
+
+
+def path_segment(provider: str, value: str) -> str:
+    """``value`` quoted as one URL path segment; ``ProviderProtocolError`` if it cannot be
+    (an id or cursor from the platform with a lone surrogate is not valid text)."""
+    try:
+        return quote(value, safe="")
+    except UnicodeEncodeError:
+        raise ProviderProtocolError(
+            provider, f"the id {value!r} cannot be sent back (not valid text)"
         ) from None
 
 

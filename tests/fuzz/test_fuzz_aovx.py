@@ -44,7 +44,7 @@ from hypothesis import strategies as st
 from pydantic import SecretStr, ValidationError
 from strategies import HOSTILE_STRINGS, TIME_STRINGS, atoms, bodies, examples, header_values
 
-from fota_tui.errors import ProviderProtocolError
+from fota_tui.errors import ProviderError, ProviderProtocolError
 from fota_tui.models import Firmware, ProviderKind, UpgradeState
 from fota_tui.providers.aovx import grouping, wire
 from fota_tui.providers.aovx import normalize as norm
@@ -135,8 +135,9 @@ def _token_message_cpu_seconds() -> None:
     assert elapsed < 0.1, f"is_token_invalid took {elapsed:.2f}s of CPU on a 6 KB message"
 
 
-# -- known adapter bugs (each reproducer is a strict xfail below) --------------------------------
-KNOWN_BUGS: list[KnownBug] = [
+# -- adapter bugs found by fuzzing --------------------------------
+# Fixed bugs: each reproducer must now give records or a protocol error (regression tests).
+FIXED_BUGS: list[KnownBug] = [
     KnownBug(
         "AX-1",
         OverflowError,
@@ -181,6 +182,9 @@ KNOWN_BUGS: list[KnownBug] = [
         ),
     ),
 ]
+
+# Open bugs: each reproducer is a strict xfail (a fix XPASSes: move the entry up).
+KNOWN_BUGS: list[KnownBug] = []
 
 
 # -- wire models, normalizers and grouping --------------------------------------------------------
@@ -401,3 +405,11 @@ def test_aovx_error_envelope_maps_to_the_taxonomy() -> None:
             TOKEN_CLIENT._decode(response(200, body))
     with pytest.raises(ProviderProtocolError):
         TOKEN_CLIENT._decode(response(200, b'{"message": "no code"}'))
+
+
+@pytest.mark.parametrize("bug", FIXED_BUGS, ids=lambda b: b.id)
+def test_aovx_fixed_bug_stays_fixed(bug: KnownBug) -> None:
+    """The exact input of a fixed bug: records or a ProviderError (an error status in the
+    reproducer maps to its error), never another exception."""
+    outcome, _ = allowed(bug.reproduce, also=(ProviderError,))
+    assert outcome in ("ok", "protocol", "error")

@@ -34,11 +34,12 @@ from fuzz_harness import (
     same_json,
     shape_payloads,
 )
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
 from strategies import atoms, bodies, examples, header_values, json_values
 
+from fota_tui.errors import ProviderError
 from fota_tui.models import CampaignState, Firmware, ProviderKind, UpgradeState
 from fota_tui.providers.oceanconnect import normalize as norm
 from fota_tui.providers.oceanconnect import wire
@@ -96,8 +97,9 @@ def _task_page(**task: Any) -> bytes:
     return json.dumps({"pageNo": 0, "pageSize": 100, "totalCount": 1, "data": [info]}).encode()
 
 
-# -- known adapter bugs (each reproducer is a strict xfail below) --------------------------------
-KNOWN_BUGS: list[KnownBug] = [
+# -- adapter bugs found by fuzzing --------------------------------
+# Fixed bugs: each reproducer must now give records or a protocol error (regression tests).
+FIXED_BUGS: list[KnownBug] = [
     KnownBug(
         "OC-1",
         OverflowError,
@@ -171,31 +173,8 @@ KNOWN_BUGS: list[KnownBug] = [
     ),
 ]
 
-
-def _huge(total: Any) -> bool:
-    """A staResult.total of 1e7 or more (as number or digit string, which ``Int`` takes)."""
-    if isinstance(total, str):
-        text = total.strip()
-        return text.isascii() and text.isdigit() and len(text) >= 8
-    if isinstance(total, bool) or not isinstance(total, int | float):
-        return False
-    return total >= 1e7
-
-
-def _plan_bomb(body: bytes) -> bool:
-    """OC-6: such a total makes upgrades() build a list of total/100 entries (1e12: ~1 TB)."""
-    parsed, value = json_or_none(body)
-    stack = [value] if parsed else []
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            sta = node.get("staResult")
-            if isinstance(sta, dict) and _huge(sta.get("total")):
-                return True
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return False
+# Open bugs: each reproducer is a strict xfail (a fix XPASSes: move the entry up).
+KNOWN_BUGS: list[KnownBug] = []
 
 
 # -- wire models and normalizers ---------------------------------------------------------------
@@ -359,9 +338,7 @@ PAGERS = [
 @given(data=st.data())
 def test_oceanconnect_reads_with_fuzzed_answers(target: str, op: str, data: st.DataObject) -> None:
     def draw_body(recorded: Any) -> bytes:
-        body = data.draw(bodies(recorded.body if recorded else None, KEYS))
-        assume(not _plan_bomb(body))  # OC-6: remove once fixed
-        return body
+        return data.draw(bodies(recorded.body if recorded else None, KEYS))
 
     rounds = data.draw(st.integers(1, 2))
     fuzz_pager(PLATFORM, target, op, draw_body, rounds, KNOWN_BUGS)
@@ -391,3 +368,11 @@ def test_oceanconnect_real_traffic_passes_the_oracle() -> None:
 )
 def test_oceanconnect_known_bug_reproducer(bug: KnownBug) -> None:
     assert_reproducer_is_clean(bug)
+
+
+@pytest.mark.parametrize("bug", FIXED_BUGS, ids=lambda b: b.id)
+def test_oceanconnect_fixed_bug_stays_fixed(bug: KnownBug) -> None:
+    """The exact input of a fixed bug: records or a ProviderError (an error status in the
+    reproducer maps to its error), never another exception."""
+    outcome, _ = allowed(bug.reproduce, also=(ProviderError,))
+    assert outcome in ("ok", "protocol", "error")

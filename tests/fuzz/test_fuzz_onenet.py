@@ -38,12 +38,12 @@ from fuzz_harness import (
     same_json,
     shape_payloads,
 )
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
 from strategies import HOSTILE_STRINGS, TIME_STRINGS, atoms, bodies, examples, header_values
 
-from fota_tui.errors import ProviderProtocolError
+from fota_tui.errors import ProviderError, ProviderProtocolError
 from fota_tui.models import ProviderKind, UpgradeState
 from fota_tui.providers.base import LocalGroup
 from fota_tui.providers.onenet import batches, wire
@@ -122,8 +122,9 @@ def _ok(data: Any) -> bytes:
     return json.dumps({"errno": 0, "error": "succ", "data": data}).encode()
 
 
-# -- known adapter bugs (each reproducer is a strict xfail below) --------------------------------
-KNOWN_BUGS: list[KnownBug] = [
+# -- adapter bugs found by fuzzing --------------------------------
+# Fixed bugs: each reproducer must now give records or a protocol error (regression tests).
+FIXED_BUGS: list[KnownBug] = [
     KnownBug(
         "ON-1",
         OverflowError,
@@ -204,6 +205,9 @@ KNOWN_BUGS: list[KnownBug] = [
         lambda: _serve("devices", "devices", _ok({"total_count": 10**400, "devices": []})),
     ),
 ]
+
+# Open bugs: each reproducer is a strict xfail (a fix XPASSes: move the entry up).
+KNOWN_BUGS: list[KnownBug] = []
 
 
 # -- wire models, normalizers, pairing and batching ---------------------------------------------------
@@ -386,23 +390,10 @@ PAGERS = [
 @given(data=st.data())
 def test_onenet_reads_with_fuzzed_answers(target: str, op: str, data: st.DataObject) -> None:
     def draw_body(recorded: Any) -> bytes:
-        body = data.draw(bodies(recorded.body if recorded else None, KEYS))
-        assume(not _many_pages(body))  # ON-6 (seconds per example): remove once fixed
-        return body
+        return data.draw(bodies(recorded.body if recorded else None, KEYS))
 
     rounds = data.draw(st.integers(1, 2))
     fuzz_pager(PLATFORM, target, op, draw_body, rounds, KNOWN_BUGS, error_envelope=error_envelope)
-
-
-def _many_pages(body: bytes) -> bool:
-    """A /devices total_count promising more than a few hundred pages (ON-6)."""
-    parsed, value = json_or_none(body)
-    data = value.get("data") if parsed and isinstance(value, dict) else None
-    total = data.get("total_count") if isinstance(data, dict) else None
-    if isinstance(total, str):
-        text = total.strip()
-        return text.isascii() and text.isdigit() and len(text) >= 5
-    return isinstance(total, int | float) and not isinstance(total, bool) and total >= 20_000
 
 
 def replay(recorded: Any) -> tuple[int, dict[str, str], bytes]:
@@ -451,3 +442,11 @@ def test_onenet_error_envelope_maps_to_the_taxonomy() -> None:
             CLIENT._decode(response(200, body))
     with pytest.raises(ProviderProtocolError):
         CLIENT._decode(response(200, b'{"error": "no errno"}'))
+
+
+@pytest.mark.parametrize("bug", FIXED_BUGS, ids=lambda b: b.id)
+def test_onenet_fixed_bug_stays_fixed(bug: KnownBug) -> None:
+    """The exact input of a fixed bug: records or a ProviderError (an error status in the
+    reproducer maps to its error), never another exception."""
+    outcome, _ = allowed(bug.reproduce, also=(ProviderError,))
+    assert outcome in ("ok", "protocol", "error")

@@ -38,6 +38,7 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 from strategies import atoms, bodies, examples, header_values, json_values
 
+from fota_tui.errors import ProviderError
 from fota_tui.models import CampaignState, ProviderKind, UpgradeState
 from fota_tui.providers.thingspace import normalize as norm
 from fota_tui.providers.thingspace import wire
@@ -96,7 +97,7 @@ KEYS = field_names(wire)
 OPTIONS = options(PLATFORM, "https://thingspace.example/api", None)
 
 
-# -- known adapter bugs (each reproducer is a strict xfail below) --------------------------------
+# -- adapter bugs found by fuzzing --------------------------------
 def _decode(status: int, body: bytes) -> Any:
     client = make(
         OPTIONS,
@@ -111,7 +112,8 @@ def _serve(target: str, op: str, body: bytes) -> Any:
     return asyncio.run(run_op(PLATFORM, traffic, transport, op))
 
 
-KNOWN_BUGS: list[KnownBug] = [
+# Fixed bugs: each reproducer must now give records or a protocol error (regression tests).
+FIXED_BUGS: list[KnownBug] = [
     KnownBug(
         "TS-1",
         OverflowError,
@@ -176,6 +178,9 @@ KNOWN_BUGS: list[KnownBug] = [
         lambda: _serve("login", "devices", '{"sessionToken": "é"}'.encode()),
     ),
 ]
+
+# Open bugs: each reproducer is a strict xfail (a fix XPASSes: move the entry up).
+KNOWN_BUGS: list[KnownBug] = []
 
 
 # -- wire models and normalizers ---------------------------------------------------------------
@@ -415,3 +420,11 @@ def test_thingspace_real_traffic_passes_the_oracle() -> None:
 )
 def test_thingspace_known_bug_reproducer(bug: KnownBug) -> None:
     assert_reproducer_is_clean(bug)
+
+
+@pytest.mark.parametrize("bug", FIXED_BUGS, ids=lambda b: b.id)
+def test_thingspace_fixed_bug_stays_fixed(bug: KnownBug) -> None:
+    """The exact input of a fixed bug: records or a ProviderError (an error status in the
+    reproducer maps to its error), never another exception."""
+    outcome, _ = allowed(bug.reproduce, also=(ProviderError,))
+    assert outcome in ("ok", "protocol", "error")

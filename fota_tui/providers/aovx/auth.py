@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 
 import httpx
 
 from fota_tui.providers.aovx.normalize import is_token_invalid
+from fota_tui.providers.http import loads_or_none
 
 Login = Callable[[], Awaitable[str]]
 
@@ -17,10 +17,7 @@ def token_rejected(response: httpx.Response) -> bool:
     """HTTP 401, or an envelope saying the token is invalid/expired (any language)."""
     if response.status_code == 401:
         return True
-    try:
-        body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        return False
+    body = loads_or_none(response.content)
     if not isinstance(body, dict) or body.get("code") in (200, "200"):
         return False
     code = body.get("code")

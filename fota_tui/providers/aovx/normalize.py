@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from fota_tui.models import Device, ProviderKind, UpgradeState
 from fota_tui.providers.aovx.wire import OtaRecord, Terminal
+from fota_tui.providers.http import JSON_ERRORS
 
 KIND = ProviderKind.AOVX
 REQUEST_TIME = "%Y-%m-%d %H:%M:%S"  # request times are UTC in this form
@@ -31,17 +32,37 @@ STATUS_TABLE: dict[int, tuple[UpgradeState, str | None]] = {
     4: (UpgradeState.FAILED, "upgrade failed (reported by the terminal)"),
 }
 
-# Answers that mean "log in again": English or Chinese wording, any code.
-_TOKEN_WORDS = re.compile(
-    r"(token|令牌|登录|login|log in|session).*"
-    r"(invalid|expired|illegal|not exist|missing|empty|失效|过期|无效|非法|不存在|为空|重新登录|again)"
-    r"|未登录|请先登录|重新登录|not logged in|please log ?in|unauthori[sz]ed",
+# Answers that mean "log in again": English or Chinese wording, any code. A subject word
+# followed (on the same line) by a verdict word, or one of the standalone phrases.
+_TOKEN_SUBJECT = re.compile(r"token|令牌|登录|login|log in|session", re.IGNORECASE)
+_TOKEN_VERDICT = re.compile(
+    r"invalid|expired|illegal|not exist|missing|empty|失效|过期|无效|非法|不存在|为空|重新登录|again",
     re.IGNORECASE,
 )
+_TOKEN_PHRASES = re.compile(
+    r"未登录|请先登录|重新登录|not logged in|please log ?in|unauthori[sz]ed", re.IGNORECASE
+)
+_MESSAGE_CHARS = 500  # the wording is at the start; a longer message is not scanned further
 
 
 def is_token_invalid(code: int | None, message: str | None) -> bool:
-    return code == 401 or bool(message and _TOKEN_WORDS.search(message))
+    """Linear in the message: each line is searched for a subject, then for a verdict after
+    its first subject (one ``subject.*verdict`` regex backtracks quadratically)."""
+    if code == 401:
+        return True
+    if not message:
+        return False
+    text = message[:_MESSAGE_CHARS]
+    if _TOKEN_PHRASES.search(text):
+        return True
+    for line in text.split("\n"):
+        subject = _TOKEN_SUBJECT.search(line)
+        if subject and _TOKEN_VERDICT.search(line, subject.end()):
+            return True
+    return False
+
+
+_MAX_DIGITS = 18
 
 
 def status_code(raw: Any) -> int | None:
@@ -52,8 +73,11 @@ def status_code(raw: Any) -> int | None:
         return raw
     if isinstance(raw, float) and raw.is_integer():
         return int(raw)
-    if isinstance(raw, str) and re.fullmatch(r"\s*-?\d+\s*", raw):
-        return int(raw)
+    if isinstance(raw, str):
+        digits = raw.strip().removeprefix("-")
+        # ASCII only ("²" and "٣" are digits to isdigit) and short (int() refuses 4300+)
+        if digits.isascii() and digits.isdigit() and len(digits) <= _MAX_DIGITS:
+            return int(raw)
     return None
 
 
@@ -102,7 +126,7 @@ def parse_upgrade_info(value: Any) -> UpgradeInfo:
     if isinstance(value, str):
         try:
             data = json.loads(value)
-        except ValueError:
+        except JSON_ERRORS:  # not JSON, or nested too deep
             return UpgradeInfo(raw=value, valid=False)
     if not isinstance(data, dict):
         return UpgradeInfo(raw=value, valid=False)
@@ -119,7 +143,11 @@ def parse_upgrade_info(value: Any) -> UpgradeInfo:
 
 
 def file_name(url: str) -> str:
-    return PurePosixPath(urlsplit(url).path).name or url
+    try:
+        path = urlsplit(url).path
+    except ValueError:  # e.g. "http://[abc/x.bin" (an invalid IPv6 host)
+        return url
+    return PurePosixPath(path).name or url
 
 
 def file_stem(url: str) -> str:
@@ -143,7 +171,12 @@ def parse_time(text: str | None = None, epoch_ms: int | None = None) -> datetime
         when = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    if when.tzinfo is None:
+        return when.replace(tzinfo=UTC)
+    try:
+        return when.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 is past year 9999 in UTC
+        return None
 
 
 def request_time(when: datetime) -> str:

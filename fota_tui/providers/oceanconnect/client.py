@@ -30,7 +30,6 @@ from collections.abc import (
 from contextlib import aclosing
 from functools import partial
 from typing import Any, ClassVar, TypeVar
-from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr
@@ -39,7 +38,6 @@ from fota_tui.errors import (
     ProviderAuthError,
     ProviderError,
     ProviderNotFound,
-    ProviderProtocolError,
     ProviderRateLimited,
     ProviderRejected,
     ProviderUnavailable,
@@ -58,7 +56,13 @@ from fota_tui.models import (
 from fota_tui.providers import http as plumbing
 from fota_tui.providers.adapter import HttpAdapter
 from fota_tui.providers.base import GroupSource, PlannedRequest
-from fota_tui.providers.http import ClientOptions, RateLimiter, loads_or_none, parse_json
+from fota_tui.providers.http import (
+    ClientOptions,
+    RateLimiter,
+    loads_or_none,
+    parse_json,
+    path_segment,
+)
 from fota_tui.providers.oceanconnect import normalize
 from fota_tui.providers.oceanconnect.auth import OceanConnectAuth
 from fota_tui.providers.oceanconnect.plan import IODM, TaskRequest, task_requests
@@ -110,12 +114,12 @@ FIELDS = {
 MAX_PAGES = 10_000  # no listing is followed further, whatever its totalCount claims
 
 PageT = TypeVar("PageT", bound=Page)
+T = TypeVar("T")
 
 
 def page_count(total: int, size: int) -> int:
     """Pages holding ``total`` records (an integer ceiling: totals may be huge), capped."""
     return min(max(0, -(-total // size)), MAX_PAGES)
-T = TypeVar("T")
 
 
 class WindowLimiter(RateLimiter):
@@ -294,17 +298,8 @@ class OceanConnectClient(HttpAdapter):
         pages = self._pages(OPERATIONS, filters, self.task_page_size, OperationPage)
         return [info async for page in pages for info in page.data]
 
-    def _segment(self, value: str) -> str:
-        """``value`` quoted as one path segment (a lone surrogate cannot be sent)."""
-        try:
-            return quote(value, safe="")
-        except UnicodeEncodeError:
-            raise ProviderProtocolError(
-                self.name, f"the task id {value!r} cannot be sent back (not valid text)"
-            ) from None
-
     def _sub_path(self, operation_id: str) -> str:
-        return f"{OPERATIONS}/{self._segment(operation_id)}/subOperations"
+        return f"{OPERATIONS}/{path_segment(self.name, operation_id)}/subOperations"
 
     async def _sub_operations(self, operation_id: str) -> AsyncIterator[SubOperationInfo]:
         path = self._sub_path(operation_id)
@@ -348,9 +343,11 @@ class OceanConnectClient(HttpAdapter):
                 if len(page.data) < size:
                     ended.add(index)
                     continue
-                # staResult undercounted: fetch what totalCount still promises.
+                # staResult undercounted: after its last planned page, fetch what
+                # totalCount still promises (up to a short page).
+                last = n == planned[index] - 1
                 while (
-                    n == planned[index] - 1
+                    last
                     and len(page.data) >= size
                     and (n + 1) * size < page.totalCount
                     and n + 1 < MAX_PAGES
@@ -361,7 +358,7 @@ class OceanConnectClient(HttpAdapter):
                         yield info, sub
 
     async def _task(self, operation_id: str) -> OperationInfo:
-        data = await self.call("GET", f"{OPERATIONS}/{self._segment(operation_id)}")
+        data = await self.call("GET", f"{OPERATIONS}/{path_segment(self.name, operation_id)}")
         return load(self.name, OperationInfo, data, f"task {operation_id}")
 
     async def _packages(self) -> dict[str, Firmware]:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import math
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -66,6 +65,7 @@ from fota_tui.providers.http import (
     ClientOptions,
     RateLimiter,
     expect,
+    loads_or_none,
     map_http_status,
     parse_json,
     retry_after_seconds,
@@ -90,6 +90,7 @@ from fota_tui.providers.onenet.wire import (
     DeviceByImei,
     DevicePage,
     Instance,
+    int_text,
     parse,
     parse_beijing,
     parse_list,
@@ -187,23 +188,21 @@ class OneNetClient(HttpAdapter):
     def _decode(self, response: httpx.Response) -> Any:
         if response.status_code >= 400:
             message = None
-            try:
-                body = response.json()
-                if isinstance(body, dict) and body.get("error"):
-                    message = f"{body['error']} (errno {body.get('errno')})"
-            except ValueError:
-                pass
+            body = loads_or_none(response.content)  # None when not JSON
+            if isinstance(body, dict) and body.get("error"):
+                message = f"{body['error']} (errno {body.get('errno')})"
             error = map_http_status(self.name, response, message=message)
             if error is not None:
                 raise error
         body = expect(self.name, parse_json(self.name, response), dict, "response body")
         if "errno" not in body:
             raise ProviderProtocolError(self.name, "response has no errno (not the OneNET API?)")
-        errno = body["errno"]
-        if isinstance(errno, str) and errno.strip().lstrip("-").isdigit():
-            errno = int(errno)
+        raw = body["errno"]
+        errno = int_text(raw, signed=True) if isinstance(raw, str) else raw
         if not isinstance(errno, int) or isinstance(errno, bool):
-            raise ProviderProtocolError(self.name, f"errno: expected an integer, got {errno!r}")
+            raise ProviderProtocolError(
+                self.name, f"errno: expected an integer, got {str(raw)[:40]!r}"
+            )
         if errno == 0:
             self._key_ok = True
             return body.get("data")
@@ -270,11 +269,20 @@ class OneNetClient(HttpAdapter):
             yield device
 
     async def _list_devices(self) -> list[Device]:
-        """Every page of ``/devices``: page 1 for ``total_count``, then the rest at once."""
+        """Every page of ``/devices``: page 1 for ``total_count``, then the rest
+        ``concurrency`` at a time, up to the first short or empty page (a ``total_count``
+        may promise more than there is)."""
         first = await self._device_page(1)
-        pages = min(math.ceil((first.total_count or 0) / PER_PAGE), MAX_PAGES)
-        rest = await self._bounded([partial(self._device_page, n) for n in range(2, pages + 1)])
-        return [device for page in (first, *rest) for device in self._listed(page)]
+        pages = min(max(0, -(-(first.total_count or 0) // PER_PAGE)), MAX_PAGES)
+        listed, after = [first], 2
+        while len(listed[-1].devices) >= PER_PAGE and after <= pages:
+            window = range(after, min(after + self.concurrency, pages + 1))
+            for page in await self._bounded([partial(self._device_page, n) for n in window]):
+                listed.append(page)
+                if len(page.devices) < PER_PAGE:
+                    break
+            after = window.stop
+        return [device for page in listed for device in self._listed(page)]
 
     def _listed(self, page: DevicePage) -> list[Device]:
         devices = (device_from_record(self.name, record) for record in page.devices)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fota_tui.models import Device, DeviceUpgrade, ProviderKind, UpgradeState
-from fota_tui.providers.onenet.wire import Command, DeviceByImei, DeviceRecord
+from fota_tui.providers.onenet.wire import Command, DeviceByImei, DeviceRecord, int_text
 
 KIND = ProviderKind.ONENET
 MapStatus = Callable[[Any, UpgradeState], UpgradeState]
@@ -72,8 +72,8 @@ def as_int(raw: Any) -> int | None:
         return None
     if isinstance(raw, int):
         return raw
-    if isinstance(raw, str) and raw.strip().isdigit():
-        return int(raw.strip())
+    if isinstance(raw, str):
+        return int_text(raw)
     return None
 
 

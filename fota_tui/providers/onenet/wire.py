@@ -32,6 +32,8 @@ def parse_beijing(value: str) -> datetime | None:
             return datetime.strptime(text, fmt).replace(tzinfo=BEIJING).astimezone(UTC)
         except ValueError:
             continue
+        except OverflowError:  # Go's zero time 0001-01-01 00:00:00 is before year 1 in UTC
+            return None
     return None
 
 
@@ -60,6 +62,19 @@ def _string_id(value: Any) -> Any:
     return value
 
 
+MAX_DIGITS = 18  # longer numbers are not ids or counters (and int() refuses 4300+ digits)
+
+
+def int_text(text: str, *, signed: bool = False) -> int | None:
+    """``text`` as an int when it is ASCII digits (an optional ``-`` if ``signed``), at most
+    ``MAX_DIGITS`` long; None otherwise (``"²"`` is a digit to ``str.isdigit``)."""
+    text = text.strip()
+    digits = text.removeprefix("-") if signed else text
+    if digits.isascii() and digits.isdigit() and len(digits) <= MAX_DIGITS:
+        return int(text)
+    return None
+
+
 def _loose_int(value: Any) -> int | None:
     """Documented int, sent as "3" (``remain``); blank or non-numeric text → None."""
     if value is None or isinstance(value, bool):
@@ -69,8 +84,7 @@ def _loose_int(value: Any) -> int | None:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
-        text = value.strip()
-        return int(text) if text.lstrip("-").isdigit() else None
+        return int_text(value, signed=True)
     raise ValueError("expected an integer")
 
 

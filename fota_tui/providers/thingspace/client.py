@@ -62,6 +62,7 @@ from fota_tui.providers.http import (
     ClientOptions,
     loads_or_none,
     parse_json,
+    path_segment,
     retry_after_seconds,
 )
 from fota_tui.providers.thingspace import normalize as norm
@@ -241,7 +242,7 @@ class ThingSpaceClient(HttpAdapter):
     async def _v1_report(self, status: str) -> list[V1Upgrade]:
         what, start, seen, out = f"v1 upgrades {status}", "0", {"0"}, []
         while True:
-            path = f"/fota/v1/reports/{self._acc}/status/{status}/index/{segment(self.name, start)}"
+            path = f"/fota/v1/reports/{self._acc}/status/{status}/index/{path_segment(self.name, start)}"
             page: V1Report = await self._get(path, what, V1Report)
             out.extend(page.reportList)
             if not page.hasMoreFlag:
@@ -253,7 +254,7 @@ class ThingSpaceClient(HttpAdapter):
         while True:
             with self.auth.call():
                 page: V1DevicePage = await self._get(
-                    f"/fota/v1/devices/{self._acc}/index/{segment(self.name, start)}",
+                    f"/fota/v1/devices/{self._acc}/index/{path_segment(self.name, start)}",
                     what,
                     V1DevicePage,
                 )
@@ -287,7 +288,9 @@ class ThingSpaceClient(HttpAdapter):
     async def _v3_devices(self, campaign: V3Campaign) -> list[DeviceUpgrade]:
         what, seen = f"v3 campaign {campaign.id} devices", set[str]()
         out: list[DeviceUpgrade] = []
-        path = f"/fota/v3/reports/{self._acc}/campaigns/{segment(self.name, campaign.id)}/devices"
+        path = (
+            f"/fota/v3/reports/{self._acc}/campaigns/{path_segment(self.name, campaign.id)}/devices"
+        )
         params: dict[str, str] = {}
         while True:
             page: V3DevicePage = await self._get(path, what, V3DevicePage, **params)
@@ -360,7 +363,7 @@ class ThingSpaceClient(HttpAdapter):
 
     async def _locate(self, campaign_id: str) -> tuple[str, V3Campaign | V1Upgrade]:
         """Fetch one campaign (v3) or upgrade (v1); the API is remembered from listings."""
-        cid = segment(self.name, campaign_id)
+        cid = path_segment(self.name, campaign_id)
         known = self._api_of.get(campaign_id)
         order = [known] if known else [a for a in ("v3", "v1") if getattr(self, f"_{a}")]
         errors: list[ProviderRejected] = []
@@ -399,7 +402,7 @@ class ThingSpaceClient(HttpAdapter):
 
     @one_call
     async def device_history(self, device_id: str) -> list[DeviceUpgrade]:
-        did = segment(self.name, device_id)
+        did = path_segment(self.name, device_id)
         calls: list[Awaitable[list[DeviceUpgrade]]] = []
         if self._v3:
             calls.append(self._history(f"/fota/v3/reports/{self._acc}/devices/{did}", V3History))
@@ -542,7 +545,7 @@ class ThingSpaceClient(HttpAdapter):
     async def cancel_campaign(self, campaign_id: str) -> Campaign:
         """Cancel before start (``CampaignCancelled``) or abort after (``CampaignAborted``)."""
         api, _ = await self._locate(campaign_id)
-        cid = segment(self.name, campaign_id)
+        cid = path_segment(self.name, campaign_id)
         if api == "v3":
             path = f"/fota/v3/campaigns/{self._acc}/{cid}"
         else:
@@ -562,7 +565,7 @@ class ThingSpaceClient(HttpAdapter):
     @one_call
     async def _change(self, campaign_id: str, kind: str, ids: Sequence[str]) -> list[DeviceChange]:
         api, _ = await self._locate(campaign_id)
-        cid = segment(self.name, campaign_id)
+        cid = path_segment(self.name, campaign_id)
         if api == "v3":  # capital "Type" in v3, lower-case "type" in v1
             path, body = f"/fota/v3/campaigns/firmware/{self._acc}/{cid}", {"Type": kind}
         else:
@@ -593,17 +596,6 @@ def _error_answer(response: httpx.Response) -> ErrorAnswer:
         return ErrorAnswer.model_validate(body) if isinstance(body, dict) else ErrorAnswer()
     except ValueError:  # a pydantic ValidationError
         return ErrorAnswer()
-
-
-def segment(provider: str, value: str) -> str:
-    """``value`` quoted as one URL path segment; ``ProviderProtocolError`` if it cannot be
-    (an id or cursor with a lone surrogate is not valid text)."""
-    try:
-        return quote(value, safe="")
-    except UnicodeEncodeError:
-        raise ProviderProtocolError(
-            provider, f"the id or cursor {value!r} cannot be sent back (not valid text)"
-        ) from None
 
 
 async def _gather(calls: Any) -> list[Any]:
