@@ -10,6 +10,7 @@ from textual.worker import Worker, WorkerState
 
 from fota_tui.services.session import ConsoleSession
 from fota_tui.tui.messages import SessionChange
+from fota_tui.tui.widgets.status_header import StatusHeader
 
 if TYPE_CHECKING:
     from fota_tui.tui.app import FotaApp
@@ -66,6 +67,14 @@ class FotaScreen(Screen[None]):
 
     def tick(self) -> None:
         """Called on the age clock (every second, or ten in low-bandwidth mode)."""
+
+    def update_header(self, *, full: bool = False) -> None:
+        """Refresh the header, if composed yet (a clock tick or an update can come first)."""
+        for header in self.query(StatusHeader):
+            if full:
+                header.update_from(self.session)
+            else:
+                header.update_state(self.session)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:

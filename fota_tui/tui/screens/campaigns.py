@@ -132,7 +132,7 @@ class CampaignsScreen(FotaScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one(StatusHeader).update_from(self.session)
+        self.update_header(full=True)
         self.rebuild()
 
     def on_resize(self) -> None:
@@ -168,12 +168,12 @@ class CampaignsScreen(FotaScreen):
         )
 
     def on_session_change(self, change: SessionChange) -> None:
-        self.query_one(StatusHeader).update_state(self.session)
+        self.update_header()
         if change.diff is not None or change.rebuilt:
             self.rebuild()
 
     def tick(self) -> None:
-        self.query_one(StatusHeader).update_state(self.session)
+        self.update_header()
 
     # -- campaign operations (campaign_ops.py) --
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -239,7 +239,7 @@ class CampaignDetailScreen(FotaScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one(StatusHeader).update_from(self.session)
+        self.update_header(full=True)
         self.panel.table.sort_by("device")  # platforms list campaign devices in no fixed order
         self.show_summary()
         self.load()
@@ -322,12 +322,12 @@ class CampaignDetailScreen(FotaScreen):
         widget.update(Content("\n").join(lines))
 
     def on_session_change(self, change: SessionChange) -> None:
-        self.query_one(StatusHeader).update_state(self.session)
+        self.update_header()
         if change.diff is not None and change.provider == self.provider:
             self.load()
 
     def tick(self) -> None:
-        self.query_one(StatusHeader).update_state(self.session)
+        self.update_header()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return campaign_op_allowed(self, action, parameters)  # campaign_ops.py; else True

@@ -45,7 +45,7 @@ class DashboardScreen(FotaScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one(StatusHeader).update_from(self.session)
+        self.update_header(full=True)
         # Providers in name order, each in its platform's listing order: stable however
         # the refreshes interleave.
         self.table.sort_by("provider")
@@ -74,7 +74,7 @@ class DashboardScreen(FotaScreen):
         self.tick()
 
     def tick(self) -> None:
-        self.query_one(StatusHeader).update_state(self.session)
+        self.update_header()
         self.grid.refresh_panes()
 
     # -- actions -----------------------------------------------------------------

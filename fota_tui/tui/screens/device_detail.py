@@ -97,7 +97,7 @@ class DeviceDetailScreen(FotaScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one(StatusHeader).update_from(self.session)
+        self.update_header(full=True)
         self.query_one("#device-scroll").focus()
         self.show()
         self.load()
@@ -150,12 +150,12 @@ class DeviceDetailScreen(FotaScreen):
         history.update(Content("\n").join(lines))
 
     def on_session_change(self, change: SessionChange) -> None:
-        self.query_one(StatusHeader).update_state(self.session)
+        self.update_header()
         if change.diff is not None and self.key in change.diff.keys:
             self.load()
 
     def tick(self) -> None:
-        self.query_one(StatusHeader).update_state(self.session)
+        self.update_header()
 
     def action_copy_id(self) -> None:
         self.app.copy_to_clipboard(self.key[1])
