@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import ClassVar
 
 from fota_tui.models import ProviderKind
@@ -27,6 +28,22 @@ class Dialect(ABC):
     def __init__(self, fleet: SimFleet) -> None:
         self.fleet = fleet
         self.router = Router()
+
+    @classmethod
+    def with_credentials(cls, credentials: Mapping[str, str]) -> type[Dialect]:
+        """A subclass that accepts ``credentials`` (over the demo ones) instead.
+
+        Only keys the dialect already has may be overridden (e.g. ``password``), so a typo
+        cannot leave the demo value in force unnoticed.
+        """
+        unknown = sorted(set(credentials) - set(cls.credentials))
+        if unknown:
+            raise ValueError(
+                f"{cls.kind.value} credentials: unknown key(s) {', '.join(unknown)};"
+                f" expected some of: {', '.join(cls.credentials)}"
+            )
+        merged = {**cls.credentials, **credentials}
+        return type(cls.__name__, (cls,), {"credentials": merged, "__module__": cls.__module__})
 
     # -- the platform's own answers ------------------------------------------
     @abstractmethod
