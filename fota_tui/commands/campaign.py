@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from fota_tui.commands import paths_from_args, profile_from_args, target_options
 from fota_tui.config.schema import Profile
 from fota_tui.errors import ConfigError, ProviderError, ProviderNotFound, UsageError
-from fota_tui.text import clean, shorten
+from fota_tui.text import clean, columns, json_text, shorten
 
 T = TypeVar("T")
 LIST_LIMIT = 8  # items of a long list shown in a request body
@@ -210,7 +210,7 @@ def run_plan(args: argparse.Namespace) -> int:
         loaded = _load(args, ctx)
         preview = _run(ctx, lambda: _preview(ctx, loaded, args.split))
     if args.json:
-        print(json.dumps(preview_json(preview), indent=2, ensure_ascii=False))
+        print(json_text(preview_json(preview), indent=2))
     else:
         print_preview(preview, loaded.path, ctx)
     return _report_problems(preview, loaded.path)
@@ -386,14 +386,8 @@ def print_submission(submission: Any, ctx: Context) -> int:
 # --- list / show / cancel / journal ------------------------------------------------------
 
 
-def _row(cells: list[str], widths: list[int]) -> str:
-    return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
-
-
 def _table(rows: list[list[str]]) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print(_row(row, widths))
+    print("\n".join(columns(rows)))
 
 
 def _created(campaign: Any) -> datetime:

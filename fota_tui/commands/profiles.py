@@ -17,6 +17,7 @@ from fota_tui.config.schema import Profile, ProviderConfigBase, insecure_transpo
 from fota_tui.config.secrets import is_plaintext, mask, resolve_secret
 from fota_tui.config.store import ConfigStore, load_profile_file
 from fota_tui.errors import ConfigError, SecretError
+from fota_tui.text import columns
 
 PATH_FIELDS = ("client_cert", "client_key", "ca_bundle")
 
@@ -97,11 +98,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def _print_table(rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        )
+    print("\n".join(columns([list(row) for row in rows])))
 
 
 def run_show(args: argparse.Namespace) -> int:

@@ -32,6 +32,8 @@ class SharedReads:
     def _landed(self, key: str, task: asyncio.Future[Any]) -> None:
         if self._flights.get(key) is task:
             del self._flights[key]
+        if not task.cancelled():
+            task.exception()  # seen: callers cancelled meanwhile must not leave it "unretrieved"
 
     def forget(self, key: str) -> None:
         """After a write: a read that started before it is not joined by later callers."""

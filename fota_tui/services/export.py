@@ -20,6 +20,7 @@ from typing import Any, Literal, TextIO
 
 from fota_tui.errors import UsageError
 from fota_tui.services.fleet import FleetRow
+from fota_tui.text import clean
 
 ExportFormat = Literal["csv", "json"]
 
@@ -78,6 +79,7 @@ def _csv_cell(value: Any, safe: bool) -> str:
     if not isinstance(value, str):
         value = value if isinstance(value, int | float) else json.dumps(value, ensure_ascii=False)
         return str(value)
+    value = clean(value)  # no terminal controls from platform text, on screen or in files
     if safe and value.startswith(_FORMULA_START) and not _is_number(value):
         return "'" + value  # keep spreadsheets from running platform text as a formula
     return value

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +19,7 @@ from fota_tui.providers.registry import build_client
 from fota_tui.services.export import format_time, row_record, write_csv
 from fota_tui.services.fleet import FleetRow, derive_rows
 from fota_tui.services.snapshot import ProviderSnapshot, fetch_snapshot
-from fota_tui.text import clean
+from fota_tui.text import fit, json_text
 
 
 @dataclass
@@ -160,16 +159,13 @@ _SHORT = {
 DEVICE_ROWS_IN_TABLE = 50
 
 
-def _fit(text: object, width: int) -> str:
-    value = clean("" if text is None else str(text))
-    return value if len(value) <= width else value[: max(width - 1, 0)] + "…"
-
-
 def _table(
     headers: Sequence[str], widths: Sequence[int], rows: Iterable[Sequence[object]]
 ) -> list[str]:
     def line(cells: Sequence[object]) -> str:
-        return " ".join(_fit(c, w).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+        return " ".join(
+            fit("" if c is None else str(c), w) for c, w in zip(cells, widths, strict=True)
+        ).rstrip()
 
     out = [line(headers), line(["─" * w for w in widths])]
     out.extend(line(r) for r in rows)
@@ -242,7 +238,7 @@ def render_table(report: StatusReport) -> str:
 
 
 def render_json(report: StatusReport) -> str:
-    return json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n"
+    return json_text(report.to_json(), indent=2) + "\n"
 
 
 def render_csv(report: StatusReport) -> str:

@@ -424,12 +424,6 @@ def test_status_table_is_literal_and_keeps_its_columns(
 
 
 @pytest.mark.loopback
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/status_report.py _fit/_table pad with len(), not terminal cells: a"
-    " campaign name with CJK/emoji (2 cells each) pushes the PROVIDER/STATE/TO columns"
-    " right; fit and pad by cell width (unicodedata.east_asian_width, no rich in core)",
-)
 def test_status_campaign_table_keeps_its_columns_with_wide_names(
     hostile_sim: tuple[Simulator, dict[str, str]],
 ) -> None:
@@ -442,12 +436,6 @@ def test_status_campaign_table_keeps_its_columns_with_wide_names(
 
 
 @pytest.mark.loopback
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/status_report.py render_json: json.dumps(ensure_ascii=False) leaves"
-    " DEL and C1 controls (U+007F-U+009F, e.g. U+009B = 8-bit CSI) raw in what `status"
-    " --format json` prints to the terminal; escape them as \\u00XX",
-)
 def test_status_json_carries_no_terminal_controls(
     hostile_sim: tuple[Simulator, dict[str, str]],
 ) -> None:
@@ -484,12 +472,6 @@ def test_status_csv_has_no_formulas(hostile_sim: tuple[Simulator, dict[str, str]
 
 
 @pytest.mark.loopback
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/export.py _csv_cell writes platform text verbatim, so `status --format"
-    " csv` (status_report.render_csv) prints ESC, OSC 52, BEL, NUL and C1 to the terminal;"
-    " replace control characters (fota_tui.text.clean) in CSV cells",
-)
 def test_status_csv_carries_no_terminal_controls(
     hostile_sim: tuple[Simulator, dict[str, str]],
 ) -> None:

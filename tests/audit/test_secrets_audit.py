@@ -686,17 +686,9 @@ async def test_console_session_keeps_secrets_and_tokens_out(
     _audit(world, "console")
 
 
-# -- failures the audit runs ran into (fixed in other files; xfail until then) ---------
+# -- failures the audit runs ran into (regression tests) ---------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ExceptionGroup,
-    reason="providers/oceanconnect/auth.py OceanConnectAuth.async_auth_flow reads"
-    " response.content in token_rejected() without `await response.aread()` (overriding"
-    " async_auth_flow bypasses requires_response_body): a 403 from real HTTP raises"
-    " httpx.ResponseNotRead instead of logging in again",
-)
 async def test_two_clients_sharing_an_oceanconnect_app() -> None:
     """OceanConnect keeps one valid token per app: when a second fota-tui (a `status` next
     to the console) logs in, the first one's next call gets 403 1010005 and must log in
@@ -722,14 +714,6 @@ async def test_two_clients_sharing_an_oceanconnect_app() -> None:
     assert snapshot.devices
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ExceptionGroup,
-    reason="the same missing `await response.aread()` in OceanConnectAuth.async_auth_flow:"
-    " OceanConnect throttles with 403 1010009, so every rate limit over real HTTP crashes"
-    " the refresh (the console shows 'unexpected error: ExceptionGroup(...ResponseNotRead"
-    "...)') instead of a ProviderRateLimited",
-)
 async def test_oceanconnect_throttling_over_http_is_a_rate_limit() -> None:
     from fota_tui.config.schema import OceanConnectConfig
     from fota_tui.errors import ProviderError

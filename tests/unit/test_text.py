@@ -17,3 +17,23 @@ def test_ordinary_text_is_untouched():
 def test_shorten_caps_length():
     assert shorten("x" * 10_000, 20) == "x" * 19 + "…"
     assert shorten("short") == "short"
+
+
+def test_json_text_is_equal_json_without_raw_terminal_controls():
+    import json
+
+    from fota_tui.text import json_text
+
+    value = {"name": "a\x7fb\x9b2J\u202e水表", "n": 1}
+    text = json_text(value)
+    assert json.loads(text) == value
+    assert not any(0x7F <= ord(ch) < 0xA0 or ch == "\u202e" for ch in text)
+
+
+def test_fit_pads_and_cuts_by_terminal_cells():
+    from fota_tui.text import cell_width, fit
+
+    assert cell_width("水表") == 4 and cell_width("e\u0301") == 1
+    for text in ("水表-0007 🚚", "plain", "x" * 50, "\x1b[31mred"):
+        assert cell_width(fit(text, 10)) == 10
+    assert fit("水表水表水表", 5) == "水表…" and fit("水表水表水表", 6) == "水表… "

@@ -80,6 +80,7 @@ class OceanConnectAuth(httpx.Auth):
         access = await self.access_token()
         self._apply(request, access)
         response = yield request
+        await response.aread()  # the error body says whether the token was refused
         if not token_rejected(response):
             return
         renewed = await self.renew(stale=access)
