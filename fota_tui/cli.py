@@ -41,7 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", metavar="NAME", help="profile to use (default: the default)")
     parser.add_argument("--demo", action="store_true", help="use the built-in simulated fleet")
     parser.add_argument("--read-only", action="store_true", help="never change anything")
-    parser.add_argument("--low-bandwidth", action="store_true", help="refresh less, fetch less")
+    parser.add_argument(
+        "--low-bandwidth",
+        action="store_true",
+        help="for slow links: refresh every 30 s or less often, redraw ages at most every 10 s, no animations",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     register_all(commands)

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 FIRST_FRAME_ENV = "FOTA_TUI_EXIT_AFTER_FIRST_FRAME"
 FIRST_FRAME_MARK = "FOTA_TUI_FIRST_FRAME monotonic="
 DEMO_PROFILE = "demo"
+LOW_BANDWIDTH_REFRESH = 30.0  # seconds: --low-bandwidth polls at most this often
 WIZARD_MODULE = "fota_tui.tui.screens.wizard"
 ADD_PROFILE_HINT = "add a real profile with 'fota-tui profiles add NAME --from FILE'"
 
@@ -125,6 +126,8 @@ class FotaApp(App[int]):
     def _new_session(
         self, profile: Profile, transport: httpx.AsyncBaseTransport | None
     ) -> ConsoleSession:
+        if self.low_bandwidth and profile.refresh_interval < LOW_BANDWIDTH_REFRESH:
+            profile = profile.model_copy(update={"refresh_interval": LOW_BANDWIDTH_REFRESH})
         groups = self.groups
         if groups is None and self.paths is not None:
             # Campaigns fota-tui keeps (OneNET, AOVX) are listed under their journal ids.

@@ -139,9 +139,13 @@ def count_labels(counts: Mapping[UpgradeState, int]) -> Content:
     return Content.assemble(*parts) if parts else Content.styled("no upgrades", "$text-muted")
 
 
-def age_label(seconds: float | None) -> str:
-    """``12s ago`` / ``never``."""
-    return "never" if seconds is None else f"{format_age(seconds)} ago"
+def age_label(seconds: float | None, *, coarse: bool = False) -> str:
+    """``12s ago`` / ``never``; ``coarse`` (low bandwidth) says ``<1m ago`` below a minute."""
+    if seconds is None:
+        return "never"
+    if coarse and seconds < 60:
+        return "<1m ago"
+    return f"{format_age(seconds)} ago"
 
 
 def when_label(when: datetime | None, now: datetime | None = None) -> str:

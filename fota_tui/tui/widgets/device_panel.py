@@ -53,6 +53,7 @@ class DevicePanel(Vertical):
         super().__init__(id=id)
         self._store = store
         self._title = title
+        self._shown_title: str | None = None
         self._clock = clock
         self._age_refresh = age_refresh
         self.filter_error: str | None = None
@@ -151,7 +152,10 @@ class DevicePanel(Vertical):
             parts.append(f"sort {table.sort_column} {'▼' if table.sort_reverse else '▲'}")
         if table.filter_query:
             parts.append(f"filter {table.filter_query.text}")
-        self.border_title = literal(" · ".join(parts))
+        title = " · ".join(parts)
+        if title != self._shown_title:  # a new title repaints the whole panel
+            self._shown_title = title
+            self.border_title = literal(title)
         self.border_subtitle = "/ filter · s sort · space select · y copy · e export"
 
     def query_text(self) -> str:

@@ -215,6 +215,7 @@ class DeviceTable(ScrollView, can_focus=True):
         self._now: datetime | None = None
         self._header: Strip | None = None
         self._line_cache: LRUCache[tuple[object, ...], tuple[FleetRow, Strip]] = LRUCache(1024)
+        self._shown_ages: dict[int, str] = {}  # row index -> age text it was last drawn with
         self._warming: Iterator[None] | None = None
         self._cursor_touched = False  # has the user moved the cursor (or scrolled) yet?
         self._warm_after_frame = False
@@ -567,8 +568,13 @@ class DeviceTable(ScrollView, can_focus=True):
         self._scroll_to_cursor()
 
     def _refresh_ages(self) -> None:
-        if self._model.rows:
-            self.refresh()
+        """Repaint only the visible lines whose relative age text changed."""
+        rows = self._model.rows
+        now = self._clock()
+        top = self.scroll_offset.y
+        for index in range(top, min(top + max(self.size.height - 1, 0), len(rows))):
+            if self._shown_ages.get(index) != age_text(rows[index], now):
+                self.refresh_line(index + 1)
 
     def _refresh_row(self, index: int) -> None:
         y = index - self.scroll_offset.y + 1
@@ -640,6 +646,7 @@ class DeviceTable(ScrollView, can_focus=True):
             changed,
             age_text(row, now),
         )
+        self._shown_ages[index] = cache_key[4]
         cached = self._line_cache.get(cache_key)
         if cached is not None and cached[0] is row:
             return cached[1]

@@ -51,6 +51,7 @@ class ProviderPane(Static):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.view = view
         self.now = now
+        self._shown: tuple[object, ...] | None = None  # text and styles last sent
 
     def on_mount(self) -> None:
         self.show(self.view)
@@ -72,7 +73,11 @@ class ProviderPane(Static):
         self.set_class(view.stale and not view.build_error, "-stale")
         self.set_class(view.from_cache and not view.stale, "-cached")
         self.set_class(bool(view.build_error), "-error")
-        self.update(self._body(view))
+        body = self._body(view)
+        shown = (body.plain, tuple(body.spans))  # Content's == ignores styles
+        if shown != self._shown:  # an unchanged pane sends nothing to the terminal
+            self._shown = shown
+            self.update(body, layout=False)  # fixed height: no relayout of the screen
 
     def _body(self, v: ProviderView) -> Content:
         """One fact per line; lines never wrap (CSS ellipsis), so panes keep their height."""
@@ -86,7 +91,8 @@ class ProviderPane(Static):
         if v.build_error:
             lines.append(literal(v.build_error, "$text-error"))
             return Content("\n").join(lines)
-        age = age_label(v.age) + (" ↻" if v.refreshing else "")
+        coarse = getattr(self.app, "low_bandwidth", False)
+        age = age_label(v.age, coarse=coarse) + (" ↻" if v.refreshing and not coarse else "")
         age_style = "$text-warning" if v.stale or v.from_cache else ""
         lines.append(
             Content.assemble((f"{v.device_count:,} devices", "bold"), " · ", (age, age_style))

@@ -74,4 +74,5 @@ class StatusHeader(Horizontal):
         widget = self.query_one("#hdr-state", Static)
         for name in ("live", "paused", "refreshing", "stopped"):
             widget.set_class(state == name, f"-{name}")
-        widget.update(label)
+        if str(widget.content) != label:  # an unchanged header sends nothing
+            widget.update(label)
