@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--low-bandwidth",
         action="store_true",
-        help="for slow links: refresh every 30 s or less often, redraw ages at most every 10 s, no animations",
+        help="for slow links: refresh every 60 s or less often, redraw ages at most every 10 s, no animations",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")

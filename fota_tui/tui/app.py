@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 FIRST_FRAME_ENV = "FOTA_TUI_EXIT_AFTER_FIRST_FRAME"
 FIRST_FRAME_MARK = "FOTA_TUI_FIRST_FRAME monotonic="
 DEMO_PROFILE = "demo"
-LOW_BANDWIDTH_REFRESH = 30.0  # seconds: --low-bandwidth polls at most this often
+LOW_BANDWIDTH_REFRESH = 60.0  # seconds: --low-bandwidth polls at most this often
 WIZARD_MODULE = "fota_tui.tui.screens.wizard"
 ADD_PROFILE_HINT = "add a real profile with 'fota-tui profiles add NAME --from FILE'"
 

@@ -140,11 +140,12 @@ def count_labels(counts: Mapping[UpgradeState, int]) -> Content:
 
 
 def age_label(seconds: float | None, *, coarse: bool = False) -> str:
-    """``12s ago`` / ``never``; ``coarse`` (low bandwidth) says ``<1m ago`` below a minute."""
+    """``10s ago`` / ``never``. Seconds go in steps of 5 (a pane is resent whole each time
+    its text changes); ``coarse`` (low bandwidth) says ``<1m ago`` below a minute."""
     if seconds is None:
         return "never"
-    if coarse and seconds < 60:
-        return "<1m ago"
+    if seconds < 60:
+        return "<1m ago" if coarse else f"{format_age(seconds - seconds % 5)} ago"
     return f"{format_age(seconds)} ago"
 
 
