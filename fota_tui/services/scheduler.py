@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from fota_tui.errors import ProviderAuthError, ProviderError, ProviderRateLimited
+from fota_tui.errors import ProviderError, ProviderRateLimited
 from fota_tui.providers.base import ProviderClient
 from fota_tui.services.snapshot import ProviderSnapshot, fetch_snapshot
 
@@ -70,7 +70,6 @@ class RefreshScheduler:
     publish: Callable[[SchedulerEvent], None]
     jitter: float = 0.1  # ± share of the interval
     max_backoff: float = 300.0
-    transient_grace: int = 3  # failures retried at the normal cadence
     fetch: Fetch = fetch_snapshot
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -160,18 +159,18 @@ class RefreshScheduler:
         schedule.healthy = False
 
     def backoff(self, failures: int, error: ProviderError) -> float:
-        """When to try again after ``failures`` consecutive failures.
+        """When to try again after a failed refresh.
 
-        Transient errors keep the cadence for a few polls (so a pane recovers within one
-        interval of the platform recovering), then back off exponentially. Auth errors
-        back off at once (repeated logins can lock an account). Never sooner than
-        ``retry_after``.
+        The back-off against a failing platform happens per request (reads are retried
+        with growing delays inside a refresh) and on throttling: a rate-limited provider
+        waits at least ``retry_after``. Otherwise the cadence holds, so a pane recovers
+        within one interval of its platform recovering. Login safety lives in the
+        adapters (no login loops; ThingSpace stops after two refused logins), so an auth
+        error needs no extra delay here. ``failures`` is kept for callers that show it.
         """
-        grace = 0 if isinstance(error, ProviderAuthError) else self.transient_grace
-        exponent = max(failures - grace, 0)
-        delay = min(self.interval * 2**exponent, max(self.max_backoff, self.interval))
+        delay = self.interval
         if isinstance(error, ProviderRateLimited) and error.retry_after:
-            delay = max(delay, error.retry_after)
+            delay = max(delay, min(error.retry_after, self.max_backoff))
         return self._jittered(delay)
 
     def _jittered(self, seconds: float) -> float:

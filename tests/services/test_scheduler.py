@@ -101,19 +101,19 @@ async def test_one_notice_when_failing_and_one_when_recovering():
     assert sum(isinstance(e, RefreshFailed) for e in events) == 3
 
 
-async def test_transient_errors_keep_cadence_then_back_off():
+async def test_transient_errors_keep_the_cadence():
     err = ProviderUnavailable("a", "down")
     scheduler, _, _ = make([FakeClient("a", [])], interval=10)
-    assert [scheduler.backoff(n, err) for n in range(1, 7)] == [10, 10, 10, 20, 40, 80]
-    assert scheduler.backoff(30, err) == 300
+    assert [scheduler.backoff(n, err) for n in (1, 2, 6, 30)] == [10, 10, 10, 10]
 
 
-async def test_auth_errors_back_off_at_once_and_retry_after_is_honoured():
+async def test_throttling_waits_retry_after_and_auth_errors_keep_the_cadence():
     scheduler, _, _ = make([FakeClient("a", [])], interval=10)
     auth = ProviderAuthError("a", "bad")
-    assert [scheduler.backoff(n, auth) for n in (1, 2, 3)] == [20, 40, 80]
-    limited = ProviderRateLimited("a", "slow down", retry_after=45)
-    assert scheduler.backoff(1, limited) == 45
+    assert [scheduler.backoff(n, auth) for n in (1, 2, 30)] == [10, 10, 10]
+    assert scheduler.backoff(1, ProviderRateLimited("a", "slow down", retry_after=45)) == 45
+    assert scheduler.backoff(1, ProviderRateLimited("a", "slow down", retry_after=3)) == 10
+    assert scheduler.backoff(1, ProviderRateLimited("a", "slow down", retry_after=9999)) == 300
 
 
 async def test_pause_stops_polling_and_refresh_now_forces_one():
