@@ -76,8 +76,10 @@ class ProviderPane(Static):
         body = self._body(view)
         shown = (body.plain, tuple(body.spans))  # Content's == ignores styles
         if shown != self._shown:  # an unchanged pane sends nothing to the terminal
+            lines = body.plain.count("\n")
+            relayout = self._shown is None or str(self._shown[0]).count("\n") != lines
             self._shown = shown
-            self.update(body, layout=False)  # fixed height: no relayout of the screen
+            self.update(body, layout=relayout)  # same height: no relayout of the screen
 
     def _body(self, v: ProviderView) -> Content:
         """One fact per line; lines never wrap (CSS ellipsis), so panes keep their height."""
