@@ -115,7 +115,11 @@ class ClientOptions:
     monotonic: Callable[[], float] = time.monotonic
     max_connections: int = 20  # at least an adapter's concurrency, or requests queue
 
-    def build_client(self, auth: httpx.Auth | None = None, **headers: str) -> httpx.AsyncClient:
+    def build_client(
+        self, auth: httpx.Auth | None = None, *, concurrency: int = 0, **headers: str
+    ) -> httpx.AsyncClient:
+        """An httpx client; its pool holds at least ``concurrency`` connections (a smaller
+        pool would queue the adapter's concurrent requests inside httpcore)."""
         verify: Any = self.ca_bundle if (self.verify_tls and self.ca_bundle) else self.verify_tls
         cert = (
             (self.client_cert, self.client_key)
@@ -127,7 +131,7 @@ class ClientOptions:
             kwargs["verify"] = verify
             if cert:
                 kwargs["cert"] = cert
-            kwargs["limits"] = httpx.Limits(max_connections=self.max_connections)
+            kwargs["limits"] = httpx.Limits(max_connections=max(self.max_connections, concurrency))
         else:
             kwargs["transport"] = self.transport
         return httpx.AsyncClient(

@@ -632,7 +632,7 @@ async def test_the_http_pool_holds_the_concurrency(make, monkeypatch):
     build = ClientOptions.build_client
 
     def spy(self: ClientOptions, *args: Any, **kwargs: Any) -> httpx.AsyncClient:
-        pools.append(self.max_connections)
+        pools.append(max(self.max_connections, kwargs.get("concurrency", 0)))
         return build(self, *args, **kwargs)
 
     monkeypatch.setattr(ClientOptions, "build_client", spy)

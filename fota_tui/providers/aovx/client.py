@@ -28,7 +28,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import re
 from collections import deque
@@ -207,10 +206,7 @@ class AovxClient(HttpAdapter):
         self._reads = SharedReads()  # one read of each listing per refresh
 
     def _build_client(self) -> httpx.AsyncClient:
-        # A pool smaller than ``concurrency`` would queue requests inside httpcore.
-        pool = max(self.options.max_connections, self.concurrency)
-        options = dataclasses.replace(self.options, max_connections=pool)
-        return options.build_client(auth=self.auth)
+        return self.options.build_client(auth=self.auth, concurrency=self.concurrency)
 
     # -- one read per refresh --------------------------------------------------------
     async def aclose(self) -> None:

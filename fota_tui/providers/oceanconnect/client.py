@@ -174,10 +174,9 @@ class OceanConnectClient(HttpAdapter):
         return f"OceanConnectClient(name={self.name!r}, app_id={self.app_id!r})"
 
     def _build_client(self) -> httpx.AsyncClient:
-        # A pool smaller than ``page_concurrency`` would queue requests inside httpcore.
-        pool = max(self.options.max_connections, self.page_concurrency)
-        options = dataclasses.replace(self.options, max_connections=pool)
-        return options.build_client(auth=self.auth, app_key=self.app_id)
+        return self.options.build_client(
+            auth=self.auth, concurrency=self.page_concurrency, app_key=self.app_id
+        )
 
     # -- one read per refresh --------------------------------------------------------
     async def _refresh_lists(self) -> tuple[dict[str, Firmware], list[OperationInfo]]:

@@ -25,7 +25,6 @@ providers.md section 2.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Sequence
@@ -174,10 +173,7 @@ class OneNetClient(HttpAdapter):
         self._reads = SharedReads()  # one read of each listing per refresh
 
     def _build_client(self) -> httpx.AsyncClient:
-        # A pool smaller than ``concurrency`` would queue requests inside httpcore.
-        pool = max(self.options.max_connections, self.concurrency)
-        options = dataclasses.replace(self.options, max_connections=pool)
-        return options.build_client(auth=self._auth)
+        return self.options.build_client(auth=self._auth, concurrency=self.concurrency)
 
     # -- one read per refresh --------------------------------------------------------
     async def aclose(self) -> None:

@@ -187,10 +187,8 @@ class ThingSpaceClient(HttpAdapter):
         return self.api_version in ("v1", "both")
 
     def _build_client(self) -> httpx.AsyncClient:
-        # A pool smaller than ``concurrency`` would queue requests inside httpcore.
-        pool = max(self.options.max_connections, self.concurrency)
-        options = replace(self.options, base_url=self.api_root, max_connections=pool)
-        return options.build_client(auth=self.auth)
+        options = replace(self.options, base_url=self.api_root)
+        return options.build_client(auth=self.auth, concurrency=self.concurrency)
 
     # -- envelope ----------------------------------------------------------------
     def _decode(self, response: httpx.Response) -> Any:
