@@ -168,13 +168,23 @@ def _parse_windows(value: Any) -> tuple[Any, list[tuple[str | None, str]]]:
 def _read_devices_file(value: Any, base: Path) -> tuple[list[str], str]:
     if not isinstance(value, str) or not value.strip():
         return [], "expected the path of a CSV file of device ids"
-    target = Path(value).expanduser()
-    if not target.is_absolute():
-        target = base.parent / target
+    return read_id_file(value, base.parent)
+
+
+def read_id_file(path_text: str, base: Path | None = None) -> tuple[list[str], str]:
+    """The ids in the first column of a CSV file, or ``([], why not)``.
+
+    Blank cells, ``#`` comments and a header cell (``imei``, ``device_id``…) are skipped.
+    """
+    target = Path(path_text.strip()).expanduser()
+    if not target.is_absolute() and base is not None:
+        target = base / target
     try:
         text = target.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         return [], f"file not found ({target})"
+    except IsADirectoryError:
+        return [], f"{target} is a directory; expected a CSV file of device ids"
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or "not UTF-8 text"
         return [], f"cannot read {target} ({reason})"
@@ -186,6 +196,8 @@ def _read_devices_file(value: Any, base: Path) -> tuple[list[str], str]:
         if row_no == 0 and cell.lower() in _HEADER_CELLS:
             continue
         ids.append(cell)
+    if not ids:
+        return [], f"{target} holds no device ids (first column)"
     return ids, ""
 
 

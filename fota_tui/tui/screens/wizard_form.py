@@ -8,8 +8,6 @@ keep Next disabled while a problem of that step (or an earlier one) remains.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,7 +20,7 @@ from pydantic import ValidationError
 from fota_tui.models import CampaignSpec, ExecuteType, Firmware, ProviderKind
 from fota_tui.services.campaigns.problems import Problem, problem
 from fota_tui.services.campaigns.rules.oceanconnect import RULE_MAX_TARGETS
-from fota_tui.services.campaigns.specfile import parse_time
+from fota_tui.services.campaigns.specfile import parse_time, read_id_file
 
 STEPS = ("provider", "firmware", "targets", "schedule", "review", "confirm")
 STEP_TITLES = {
@@ -71,7 +69,6 @@ STEP_FIELDS: dict[str, tuple[str, ...]] = {
 }
 ID_SPLIT = re.compile(r"[\s,;]+")
 WINDOW_RE = re.compile(r"^(\d{1,2})\s*-\s*(\d{1,2})$")
-_HEADER_CELLS = {"device_id", "deviceid", "imei", "id", "terminal_id", "terminalid", "device"}
 AOVX_PROTOCOLS = {"FTP": 0, "HTTP": 1, "HTTPS": 1}
 AOVX_TYPES = {"app": 0, "core": 1}
 
@@ -92,36 +89,6 @@ def step_of(problem_field: str) -> str:
 def split_ids(text: str) -> list[str]:
     """Ids pasted one per line or separated by commas, semicolons or spaces."""
     return [part for part in ID_SPLIT.split(text.strip()) if part]
-
-
-def read_id_file(path_text: str, base: Path | None = None) -> tuple[list[str], str]:
-    """The ids in the first column of a CSV file, or ``([], why not)``.
-
-    Blank cells, ``#`` comments and a header cell (``imei``, ``device_id``…) are skipped.
-    """
-    target = Path(path_text.strip()).expanduser()
-    if not target.is_absolute() and base is not None:
-        target = base / target
-    try:
-        text = target.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        return [], f"file not found ({target})"
-    except IsADirectoryError:
-        return [], f"{target} is a directory; expected a CSV file of device ids"
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
-        return [], f"cannot read {target} ({reason})"
-    ids = []
-    for row_no, row in enumerate(csv.reader(io.StringIO(text))):
-        cell = row[0].strip() if row else ""
-        if not cell or cell.startswith("#"):
-            continue
-        if row_no == 0 and cell.lower() in _HEADER_CELLS:
-            continue
-        ids.append(cell)
-    if not ids:
-        return [], f"{target} holds no device ids (first column)"
-    return ids, ""
 
 
 def parse_windows(text: str) -> tuple[list[tuple[int, int]], str]:
