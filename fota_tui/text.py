@@ -19,9 +19,15 @@ _TABLE.update({code: "\ufffd" for code in range(0x80, 0xA0)})  # C1, incl. 8-bit
 _TABLE.update({code: "\ufffd" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))})
 
 
-def clean(text: str) -> str:
-    """``text`` with every control character replaced by a visible symbol."""
-    return text.translate(_TABLE)
+_TABLE_MULTILINE = {code: sub for code, sub in _TABLE.items() if code != 0x0A}
+
+
+def clean(text: str, *, keep_newlines: bool = False) -> str:
+    """``text`` with every control character replaced by a visible symbol.
+
+    ``keep_newlines`` keeps line feeds (harmless on a terminal, and data in a CSV cell).
+    """
+    return text.translate(_TABLE_MULTILINE if keep_newlines else _TABLE)
 
 
 def shorten(text: str, limit: int = 200) -> str:

@@ -79,7 +79,7 @@ def _csv_cell(value: Any, safe: bool) -> str:
     if not isinstance(value, str):
         value = value if isinstance(value, int | float) else json.dumps(value, ensure_ascii=False)
         return str(value)
-    value = clean(value)  # no terminal controls from platform text, on screen or in files
+    value = clean(value, keep_newlines=True)  # no terminal controls, on screen or in files
     if safe and value.startswith(_FORMULA_START) and not _is_number(value):
         return "'" + value  # keep spreadsheets from running platform text as a formula
     return value

@@ -37,3 +37,7 @@ def test_fit_pads_and_cuts_by_terminal_cells():
     for text in ("水表-0007 🚚", "plain", "x" * 50, "\x1b[31mred"):
         assert cell_width(fit(text, 10)) == 10
     assert fit("水表水表水表", 5) == "水表…" and fit("水表水表水表", 6) == "水表… "
+
+
+def test_keep_newlines_keeps_only_line_feeds():
+    assert clean("a\nb\r\x1b", keep_newlines=True) == "a\nb\u240d\u241b"
