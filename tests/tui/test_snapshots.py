@@ -58,7 +58,7 @@ def test_device_detail(snap_compare: Any) -> None:
         await _ready(pilot)
         screen = pilot.app.screen
         assert isinstance(screen, DashboardScreen)
-        row = next(r for r in screen.table.rows if r.campaign_id)
+        row = min((r for r in screen.table.rows if r.campaign_id), key=lambda r: r.key)
         screen.table.move_cursor_to_key(row.key)
         await pilot.press("enter")
         await pilot.app.workers.wait_for_complete()
