@@ -272,7 +272,7 @@ class CampaignSpec(BaseModel):
     platform-only knobs (see each adapter's ``CAMPAIGN_OPTIONS``).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     provider: str
     name: str | None = None

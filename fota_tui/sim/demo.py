@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
-
-import httpx
+from types import TracebackType
+from typing import TYPE_CHECKING, cast
 
 from fota_tui.config.schema import PROVIDER_CONFIG_CLASSES, Profile
 from fota_tui.models import ProviderKind
@@ -20,6 +19,8 @@ from fota_tui.sim.accounts import DEMO_CREDENTIALS, IN_PROCESS_ROOT, base_url
 from fota_tui.sim.clock import Clock, ScaledClock
 
 if TYPE_CHECKING:
+    import httpx
+
     from fota_tui.sim.server import Simulator
 
 DEMO_SPEED = 20.0  # simulated seconds per real second: campaigns move while you watch
@@ -62,7 +63,8 @@ class Demo:
         self._build = build
         self._simulator: Simulator | None = None
         self._lock = threading.Lock()
-        self.transport: httpx.AsyncBaseTransport = _LazyTransport(self)
+        # Duck-typed, so httpx (and the simulator) load after the first frame.
+        self.transport = cast("httpx.AsyncBaseTransport", _LazyTransport(self))
 
     @property
     def built(self) -> bool:
@@ -76,7 +78,9 @@ class Demo:
             return self._simulator
 
 
-class _LazyTransport(httpx.AsyncBaseTransport):
+class _LazyTransport:
+    """An httpx async transport that seeds the simulator on the first request."""
+
     def __init__(self, demo: Demo) -> None:
         self.demo = demo
         self._inner: httpx.AsyncBaseTransport | None = None
@@ -86,6 +90,20 @@ class _LazyTransport(httpx.AsyncBaseTransport):
             simulator = await asyncio.to_thread(lambda: self.demo.simulator)
             self._inner = simulator.transport()
         return await self._inner.handle_async_request(request)
+
+    async def __aenter__(self) -> _LazyTransport:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: TracebackType | None = None,
+    ) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        """Shared by every client of the demo; the simulator holds nothing to release."""
 
 
 def build_demo(

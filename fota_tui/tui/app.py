@@ -7,7 +7,6 @@ script use. ``run_console`` is what ``fota-tui`` without a command runs.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import time
@@ -49,22 +48,16 @@ FIRST_FRAME_ENV = "FOTA_TUI_EXIT_AFTER_FIRST_FRAME"
 FIRST_FRAME_MARK = "FOTA_TUI_FIRST_FRAME monotonic="
 DEMO_PROFILE = "demo"
 LOW_BANDWIDTH_REFRESH = 60.0  # seconds: --low-bandwidth polls at most this often
-WIZARD_MODULE = "fota_tui.tui.screens.wizard"
 ADD_PROFILE_HINT = "add a real profile with 'fota-tui profiles add NAME --from FILE'"
 
 WizardFactory = Callable[[ConsoleSession, list[FleetRow]], Screen[Any]]
 
 
-def find_wizard() -> WizardFactory | None:
-    """The campaign wizard screen class, once ``WIZARD_MODULE`` exists."""
-    try:
-        module = importlib.import_module(WIZARD_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name == WIZARD_MODULE:
-            return None
-        raise
-    factory: WizardFactory | None = getattr(module, "CampaignWizardScreen", None)
-    return factory
+def default_wizard(session: ConsoleSession, devices: list[FleetRow]) -> Screen[Any]:
+    """The campaign wizard, imported when first opened (it is not needed to start)."""
+    from fota_tui.tui.screens.wizard import CampaignWizardScreen
+
+    return CampaignWizardScreen(session, devices)
 
 
 class FotaApp(App[int]):
@@ -246,10 +239,10 @@ class FotaApp(App[int]):
 
     @property
     def can_create_campaigns(self) -> bool:
-        return not self.session.read_only and self.wizard_factory() is not None
+        return not self.session.read_only
 
-    def wizard_factory(self) -> WizardFactory | None:
-        return self.wizard if self.wizard is not None else find_wizard()
+    def wizard_factory(self) -> WizardFactory:
+        return self.wizard if self.wizard is not None else default_wizard
 
     async def action_quit(self) -> None:
         await self.session.stop()
@@ -324,7 +317,7 @@ class FotaApp(App[int]):
     def open_campaign_wizard(self, devices: list[FleetRow]) -> None:
         """The wizard hook: push ``CampaignWizardScreen(session, devices)`` when allowed."""
         factory = self.wizard_factory()
-        if self.session.read_only or factory is None:
+        if self.session.read_only:
             self.say("Creating campaigns is not available here.", "Not available",
                      severity="warning")  # fmt: skip
             return

@@ -51,7 +51,7 @@ def current_user() -> str:
 
 
 class JournalEvent(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     at: UtcDatetime
     state: Outcome
@@ -61,7 +61,7 @@ class JournalEvent(BaseModel):
 class JournalError(BaseModel):
     """What a failed or unknown send reported (never a secret: errors carry none)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     title: str
     message: str
@@ -74,7 +74,7 @@ class JournalError(BaseModel):
 class JournalEntry(BaseModel):
     """One create call (one part of a split submission)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     submission_id: str
     batch_id: str
