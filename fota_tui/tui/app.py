@@ -111,6 +111,7 @@ class FotaApp(App[int]):
         self.session_changed: Signal[SessionChange] = Signal(self, "session-changed")
         self.session = self._new_session(profile, transport)
         self.first_frame_at: float | None = None
+        self._pausable: bool | None = None
         self.notifications_sent: list[tuple[str, str]] = []  # (title, message), for tests/logs
         if low_bandwidth:
             self.animation_level = "none"
@@ -271,7 +272,10 @@ class FotaApp(App[int]):
 
     def _status_changed(self) -> None:
         self.session_changed.publish(SessionChange())
-        self.refresh_bindings()
+        pausable = self.check_action("pause", ())
+        if pausable != self._pausable:  # a footer rebuild only when "pause" comes or goes
+            self._pausable = pausable
+            self.refresh_bindings()
 
     async def action_campaigns(self) -> None:
         from fota_tui.tui.screens.campaigns import CampaignsScreen

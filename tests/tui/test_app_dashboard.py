@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from textual.widgets import Input
+from textual.widgets._footer import FooterKey
 from tui_app_harness import settle, sim_app
 
 from fota_tui.config.paths import AppPaths
@@ -264,3 +266,33 @@ async def test_cache_paints_before_the_first_refresh(app_paths: AppPaths) -> Non
         assert not any(
             p.view.from_cache for p in screen.query(ProviderPane) if p.view.health == "ok"
         )
+
+
+def live_footer_keys() -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, FooterKey))
+
+
+async def test_live_updates_do_not_rebuild_the_footer() -> None:
+    """Each footer rebuild leaves its old keys alive (Textual prunes their watchers only
+    when ``compact`` changes): refreshes must not rebuild it, a filter toggle must."""
+    h = sim_app()
+    async with h.app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, h.app)
+        screen = h.app.screen
+        assert isinstance(screen, DashboardScreen)
+        before = live_footer_keys()
+        changes = h.app.session.store.version
+        for _ in range(4):
+            h.clock.advance(20 * 60)  # jobs move on: rows change
+            await pilot.press("r")
+            await settle(pilot, h.app)
+        assert h.app.session.store.version > changes  # the table really was updated
+        assert live_footer_keys() == before
+        assert "clear_filter" not in footer_actions(screen)
+        await pilot.press("slash")
+        await pilot.pause()
+        assert "clear_filter" in footer_actions(screen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "clear_filter" not in footer_actions(screen)

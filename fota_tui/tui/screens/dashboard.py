@@ -29,6 +29,7 @@ class DashboardScreen(FotaScreen):
     ]
 
     _marked: int | None = None
+    _filtering = False  # what the footer last showed for "Clear filter"
 
     def compose(self) -> ComposeResult:
         app = self.fota
@@ -82,16 +83,27 @@ class DashboardScreen(FotaScreen):
         if action == "new_campaign":
             return self.fota.can_create_campaigns
         if action == "clear_filter":
-            return bool(self.table.filter_query) or self.panel.filter_open
+            return self.filtering
         return True
+
+    @property
+    def filtering(self) -> bool:
+        return bool(self.table.filter_query) or self.panel.filter_open
+
+    def _bindings_changed(self) -> None:
+        """Refresh the footer only when a binding's availability flips: each refresh
+        rebuilds its keys, and live updates arrive every few seconds."""
+        if self.filtering != self._filtering:
+            self._filtering = self.filtering
+            self.refresh_bindings()
 
     def action_filter(self) -> None:
         self.panel.open_filter()
-        self.refresh_bindings()
+        self._bindings_changed()
 
     def action_clear_filter(self) -> None:
         self.panel.close_filter(clear=True)
-        self.refresh_bindings()
+        self._bindings_changed()
 
     def action_export(self) -> None:
         def done(path: str | None) -> None:
@@ -110,4 +122,4 @@ class DashboardScreen(FotaScreen):
 
     @on(DeviceTable.ViewChanged)
     def _view_changed(self) -> None:
-        self.refresh_bindings()
+        self._bindings_changed()

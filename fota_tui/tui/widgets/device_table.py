@@ -43,6 +43,7 @@ from fota_tui.tui.widgets.table_render import (
 )
 
 Clock = Callable[[], datetime]
+LINE_CACHE = 256  # rendered lines kept: a few screens (live updates make old ones stale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +215,7 @@ class DeviceTable(ScrollView, can_focus=True):
         self._styles_focus: bool | None = None
         self._now: datetime | None = None
         self._header: Strip | None = None
-        self._line_cache: LRUCache[tuple[object, ...], tuple[FleetRow, Strip]] = LRUCache(1024)
+        self._line_cache: LRUCache[tuple[object, ...], tuple[FleetRow, Strip]] = LRUCache(LINE_CACHE)
         self._shown_ages: dict[int, str] = {}  # row index -> age text it was last drawn with
         self._warming: Iterator[None] | None = None
         self._cursor_touched = False  # has the user moved the cursor (or scrolled) yet?
