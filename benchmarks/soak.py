@@ -17,9 +17,10 @@ What runs:
   (``*:chaos=<rate>``: latency, 5xx, throttling, malformed and truncated bodies, resets
   and token expiry on that share of requests) until ``--minutes`` after the start, with
   one campaign creation per platform every ``--campaign-every`` seconds through the
-  campaign service (journal in a temporary data dir); then the recovery phase: faults
-  off, and the time until each pane shows healthy data from a refresh finished after the
-  faults stopped is measured. Then the journal is reconciled and compared with the jobs
+  console's campaign session, as the wizard opens it (``campaign_session(app)``: the
+  console's own clients, journal in the app's temporary data dir); then the recovery
+  phase: faults off, and the time until each pane shows healthy data from a refresh
+  finished after the faults stopped is measured. Then the journal is reconciled and compared with the jobs
   the simulator holds.
 
 Pass criteria (each printed with its figure; the exit status is 1 when one fails):
@@ -197,6 +198,16 @@ def child_main(argv: list[str]) -> int:
     server.close()
     reply({"stopped": True})
     return 0
+
+
+class SimClock:
+    """``now()`` on the simulator's clock (for the app, when the simulator runs faster)."""
+
+    def __init__(self, sim: SimChild) -> None:
+        self.sim = sim
+
+    def now(self) -> datetime:
+        return self.sim.now()
 
 
 class SimChild:
@@ -775,6 +786,7 @@ async def run_soak(
     from fota_tui.sim.server import Simulator
     from fota_tui.tui.app import make_app
     from fota_tui.tui.screens.error import ErrorScreen
+    from fota_tui.tui.screens.wizard_session import campaign_session
 
     say = progress or (lambda text: None)
     result = SoakResult(config)
@@ -790,7 +802,8 @@ async def run_soak(
         scratch = tempfile.TemporaryDirectory(prefix="fota-soak-")
         workdir = Path(scratch.name)
     base = workdir
-    campaigns: Any = None
+    campaigns: Any = None  # the console's campaign session (borrows its clients)
+    ledger: Any = None  # a fresh session after the console closed, as the CLI opens one
     try:
         await sim.start()
         say(f"simulator on {sim.root} ({config.devices} devices)")
@@ -800,7 +813,6 @@ async def run_soak(
         del shape
         kinds = {p.name: p.kind for p in profile.providers}
         data_dir = base / "data"
-        campaigns = open_session(profile, data_dir, now=sim.now)
 
         from fota_tui.config.paths import AppPaths
 
@@ -811,7 +823,13 @@ async def run_soak(
             data_dir=data_dir,
             log_dir=base / "log",
         )
-        app = make_app(profile, paths=paths)
+        # The campaign service runs on the app's clock (``app.now``), like the wizard's:
+        # wall time, which is the simulator's unless it runs faster.
+        fleet_clock = None if config.speed == 1.0 else SimClock(sim)
+        app = make_app(profile, paths=paths, clock=fleet_clock)
+        # As the wizard and the campaign operations do: the console's clients (one rate
+        # limiter and one token per platform account) and the journal in its data dir.
+        campaigns = campaign_session(app)
         errors = AppErrors(app)
         recorder = EventRecorder(list(kinds), clock)
         publish = app.session._publish  # the app's callback (posts a Textual message)
@@ -935,9 +953,12 @@ async def run_soak(
             if rss_task is not None and not rss_task.done():
                 rss_task.cancel()
 
-        # The ledger: reconcile the journal (faults are off) and compare with the jobs.
+        # The ledger: reconcile the journal (faults are off) and compare with the jobs,
+        # from a new session (the console has closed its clients), as the CLI would.
         say("reconciling the journal")
-        result.ledger = await compare_ledger(campaigns, sim, kinds)
+        await campaigns.aclose()
+        ledger = open_session(profile, data_dir, now=sim.now)
+        result.ledger = await compare_ledger(ledger, sim, kinds)
         stats = await sim.command("stats")
         result.injected = stats["injected"]
         result.requests = stats["requests"]
@@ -959,9 +980,10 @@ async def run_soak(
     finally:
         for logger in loggers:
             logger.removeHandler(error_log)
-        if campaigns is not None:
-            with contextlib.suppress(Exception):
-                await campaigns.aclose()
+        for session in (campaigns, ledger):
+            if session is not None:
+                with contextlib.suppress(Exception):
+                    await session.aclose()
         await sim.stop()
         if scratch is not None:
             scratch.cleanup()

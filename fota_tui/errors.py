@@ -145,6 +145,14 @@ class ProviderProtocolError(ProviderError):
     title = "Unexpected response"
 
 
+class ProviderBadBody(ProviderProtocolError):
+    """The answer's body could not be decoded at all (not JSON, cut short): a damaged
+    answer rather than a deterministic one, so idempotent reads may try again. A body
+    that decodes but has the wrong shape stays a plain ``ProviderProtocolError``."""
+
+    retryable = True
+
+
 class ProviderUnsupported(ProviderError):
     """The platform has no such operation (see ``Capabilities``)."""
 

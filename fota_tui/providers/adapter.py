@@ -73,7 +73,8 @@ class HttpAdapter(ABC):
         """The payload of a successful answer, or the mapped ``ProviderError``."""
 
     async def call(self, method: str, url: str, *, read: bool = True, **kwargs: Any) -> Any:
-        """One API call. Reads are retried under the policy; writes never are."""
+        """One API call. Reads are retried under the policy (transient errors and bodies
+        that cannot be decoded, ``ProviderBadBody``); writes never are, whatever failed."""
 
         async def once() -> Any:
             return self._decode(await self._send(method, url, **kwargs))

@@ -18,6 +18,7 @@ import httpx
 
 from fota_tui.errors import (
     ProviderAuthError,
+    ProviderBadBody,
     ProviderError,
     ProviderNotFound,
     ProviderProtocolError,
@@ -39,7 +40,8 @@ SENSITIVE_HEADERS = frozenset(
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Retries for idempotent reads only: transport errors, 408/429/5xx, Retry-After."""
+    """Retries for idempotent reads only: transport errors, 408/429/5xx, Retry-After, and
+    bodies that cannot be decoded (``ProviderBadBody``: malformed or truncated)."""
 
     attempts: int = 3  # total tries, including the first
     backoff: float = 0.5  # first delay; doubles each time
@@ -234,12 +236,18 @@ def loads_or_none(content: bytes | str) -> Any:
 
 
 def parse_json(provider: str, response: httpx.Response) -> Any:
-    """The body as JSON, or ``ProviderProtocolError`` naming what came back."""
+    """The body as JSON, or ``ProviderBadBody`` (a ``ProviderProtocolError`` that reads
+    retry: a malformed or truncated body is usually damage on the way) naming what came
+    back."""
     try:
         return json.loads(response.content)
+    except RecursionError:  # nested too deep: the same every time, not worth a retry
+        raise ProviderProtocolError(
+            provider, f"HTTP {response.status_code}: JSON body nested too deeply"
+        ) from None
     except JSON_ERRORS:
         snippet = response.content[:60].decode("utf-8", "replace")
-        raise ProviderProtocolError(
+        raise ProviderBadBody(
             provider, f"HTTP {response.status_code}: body is not valid JSON ({snippet!r}…)"
         ) from None
 

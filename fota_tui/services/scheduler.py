@@ -3,6 +3,11 @@
 Headless: events go to an injected ``publish`` callback; the console turns them into
 replaceable Textual messages. Time comes from injected ``monotonic``/``sleep`` so tests
 drive ``tick()`` deterministically.
+
+Cadences are independent: ``run`` starts each due provider's refresh as its own task
+and never waits for one refresh before starting another, so a slow platform (one
+waiting out its rate-limit window) does not hold back the other panes. A provider whose
+refresh is running is never started twice.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 from fota_tui.errors import ProviderError, ProviderRateLimited
 from fota_tui.providers.base import ProviderClient
@@ -80,6 +86,7 @@ class RefreshScheduler:
         self.schedules = {name: ProviderSchedule(due=now) for name in self.clients}
         self.paused = False
         self._wake = asyncio.Event()
+        self._tasks: dict[str, asyncio.Task[None]] = {}  # refreshes started by ``run``
 
     # -- control -------------------------------------------------------------
     def refresh_now(self, provider: str | None = None) -> None:
@@ -104,49 +111,84 @@ class RefreshScheduler:
         return min((s.due for s in self.schedules.values() if not s.running), default=0.0)
 
     # -- work ----------------------------------------------------------------
+    def _due(self) -> list[str]:
+        now = self.monotonic()
+        return [n for n, s in self.schedules.items() if s.due <= now and not s.running]
+
     async def tick(self) -> None:
         """Refresh every provider that is due (concurrently) and wait for them."""
         if self.paused:
             return
-        now = self.monotonic()
-        due = [n for n, s in self.schedules.items() if s.due <= now and not s.running]
-        await asyncio.gather(*(self._refresh(name) for name in due))
+        await asyncio.gather(*(self._refresh(name) for name in self._due()))
 
     async def run(self) -> None:
-        """Tick forever; cancelled by the caller."""
-        while True:
-            self._wake.clear()  # before the tick, so a wake-up during it is not lost
-            await self.tick()
-            delay = 3600.0 if self.paused else max(self.next_due() - self.monotonic(), 0.05)
-            sleeper = asyncio.ensure_future(self.sleep(delay))
-            waker = asyncio.ensure_future(self._wake.wait())
-            try:
-                await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                sleeper.cancel()
-                waker.cancel()
+        """Start each provider's refresh when it is due, each on its own; cancelled by
+        the caller (which cancels the refreshes in flight too)."""
+        try:
+            while True:
+                self._wake.clear()  # before starting, so a wake-up meanwhile is not lost
+                if not self.paused:
+                    for name in self._due():
+                        self._start(name)
+                waiting = [s.due for s in self.schedules.values() if not s.running]
+                if self.paused or not waiting:  # a refresh ending wakes the loop
+                    delay = 3600.0
+                else:
+                    delay = max(min(waiting) - self.monotonic(), 0.05)
+                sleeper = asyncio.ensure_future(self.sleep(delay))
+                waker = asyncio.ensure_future(self._wake.wait())
+                try:
+                    await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    sleeper.cancel()
+                    waker.cancel()
+        finally:
+            await self._cancel_refreshes()
+
+    def _start(self, name: str) -> None:
+        self.schedules[name].running = True  # at once: the loop must not start it again
+        task = asyncio.create_task(self._refresh(name), name=f"refresh {name}")
+        self._tasks[name] = task
+        task.add_done_callback(partial(self._finished, name))
+
+    def _finished(self, name: str, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(name) is task:
+            del self._tasks[name]
+            self.schedules[name].running = False  # also when cancelled before it began
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            # ``_refresh`` turns every error into an event; this is a bug in ``publish``.
+            log.error("refresh of %s failed", name, exc_info=exc)
+
+    async def _cancel_refreshes(self) -> None:
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
 
     async def _refresh(self, name: str) -> None:
         schedule = self.schedules[name]
         schedule.running = True
-        self.publish(RefreshStarted(name))
         try:
-            snapshot = await self.fetch(self.clients[name])
-        except ProviderError as error:
-            self._failed(name, schedule, error)
-        except Exception as exc:  # a bug in an adapter must not stop the loop
-            log.exception("refresh of %s failed unexpectedly", name)
-            self._failed(name, schedule, ProviderError(name, f"unexpected error: {exc!r}"))
-        else:
-            schedule.failures = 0
-            schedule.last_error = None
-            schedule.due = self.monotonic() + self._jittered(self.interval)
-            self.publish(RefreshSucceeded(name, snapshot))
-            if schedule.healthy is False:
-                self.publish(HealthChanged(name, True))
-            schedule.healthy = True
+            self.publish(RefreshStarted(name))
+            try:
+                snapshot = await self.fetch(self.clients[name])
+            except ProviderError as error:
+                self._failed(name, schedule, error)
+            except Exception as exc:  # a bug in an adapter must not stop the loop
+                log.exception("refresh of %s failed unexpectedly", name)
+                self._failed(name, schedule, ProviderError(name, f"unexpected error: {exc!r}"))
+            else:
+                schedule.failures = 0
+                schedule.last_error = None
+                schedule.due = self.monotonic() + self._jittered(self.interval)
+                self.publish(RefreshSucceeded(name, snapshot))
+                if schedule.healthy is False:
+                    self.publish(HealthChanged(name, True))
+                schedule.healthy = True
         finally:
             schedule.running = False
+            self._wake.set()  # the loop recomputes its next wake-up
 
     def _failed(self, name: str, schedule: ProviderSchedule, error: ProviderError) -> None:
         schedule.failures += 1

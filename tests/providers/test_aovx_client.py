@@ -29,7 +29,7 @@ from fota_tui.models import AuthState, CampaignSpec, ProviderKind, UpgradeState
 from fota_tui.providers.aovx import AovxClient
 from fota_tui.providers.aovx.normalize import STATUS_TABLE, batch_id
 from fota_tui.providers.base import LocalGroup, ProviderClient
-from fota_tui.providers.http import ClientOptions
+from fota_tui.providers.http import ClientOptions, RetryPolicy
 from fota_tui.services.snapshot import fetch_snapshot
 from fota_tui.sim.clock import ManualClock
 from fota_tui.sim.dialects.aovx import AovxDialect
@@ -453,12 +453,22 @@ async def test_platform_rejections_keep_code_and_message(make, sim):
 
 
 @pytest.mark.parametrize("fault", ["malformed", "truncated"])
-async def test_malformed_and_truncated_bodies_are_protocol_errors(make, sim, fault):
+async def test_malformed_and_truncated_bodies_are_protocol_errors(make, sim, sleeps, fault):
+    client = make()
+    await client.health()
+    sim.faults.script(KIND, fault, path_contains=REPORT, times=RetryPolicy().attempts)
+    with pytest.raises(ProviderProtocolError):
+        _ = [u async for u in client.upgrades()]
+    assert sleeps == [0.5, 1.0]  # every try of the read, then the error
+
+
+@pytest.mark.parametrize("fault", ["malformed", "truncated"])
+async def test_one_malformed_or_truncated_body_is_retried(make, sim, sleeps, fault):
     client = make()
     await client.health()
     sim.faults.script(KIND, fault, path_contains=REPORT)
-    with pytest.raises(ProviderProtocolError):
-        _ = [u async for u in client.upgrades()]
+    assert [u async for u in client.upgrades()]
+    assert sim.faults.injected == {fault: 1} and sleeps == [0.5]
 
 
 @pytest.mark.parametrize(

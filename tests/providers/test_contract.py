@@ -27,6 +27,7 @@ from provider_contract import (
 
 from fota_tui.config.schema import ProviderConfigBase
 from fota_tui.errors import (
+    ProviderBadBody,
     ProviderError,
     ProviderProtocolError,
     ProviderRateLimited,
@@ -256,6 +257,65 @@ async def test_contract_an_unparseable_body_is_a_protocol_error(world: World, fa
     with pytest.raises(ProviderProtocolError) as caught:
         await _listing(world, client)
     assert caught.value.provider == world.subject.cfg.name
+
+
+@pytest.mark.parametrize("fault", ["malformed", "truncated"])
+async def test_contract_one_unparseable_body_on_a_read_is_retried(world: World, fault: str) -> None:
+    client = world.client()
+    assert (await boundary(client.health())).ok
+    before = world.recorder.count(world.traits.listing, method="GET")
+    clean = await _listing(world, client)
+    requests = world.recorder.count(world.traits.listing, method="GET") - before
+    world.sim.faults.script(world.kind, fault, path_contains=world.traits.listing)
+    before = world.recorder.count(world.traits.listing)
+    assert await _listing(world, client) == clean == DEVICES
+    assert world.sim.faults.injected == {fault: 1}
+    assert world.time.sleeps, "the retry did not back off"
+    if requests:  # the listing is a GET: exactly one request more than a clean read
+        assert world.recorder.count(world.traits.listing) - before == requests + 1
+
+
+async def test_contract_a_well_formed_body_of_the_wrong_shape_is_not_retried(
+    world: World,
+) -> None:
+    """Valid JSON that does not fit (a deterministic answer) fails at once."""
+    client = world.client()
+    assert (await boundary(client.health())).ok
+    listing, inner = world.traits.listing, world.recorder
+
+    class Wrong(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await inner.handle_async_request(request)
+            if listing not in request.url.path:
+                return response
+            await response.aread()
+            return httpx.Response(200, json=["not", "an", "envelope"], request=request)
+
+    wrapped = registry.build_client(world.subject.cfg, transport=Wrong())
+    world.clients.append(wrapped)
+    before = inner.count(listing)
+    with pytest.raises(ProviderProtocolError) as caught:
+        await _listing(world, wrapped)
+    assert not isinstance(caught.value, ProviderBadBody) and not caught.value.retryable
+    assert inner.count(listing) - before == 1
+    assert not world.time.sleeps
+
+
+async def test_contract_a_create_with_an_unparseable_answer_is_not_resent(world: World) -> None:
+    """A write whose answer is damaged may have been done: never sent again."""
+    client = world.client()
+    spec = await campaign_spec(world.subject, client, "damaged answer")
+    create = world.traits.create
+    planned = [p for p in client.plan_campaign(spec) if p.method == "POST" and create in p.url]
+    assert planned
+    world.sim.faults.script(world.kind, "malformed", method="POST", path_contains=create)
+    before = world.recorder.count(create, method="POST")
+    try:
+        await boundary(client.create_campaign(spec))
+    except ProviderError as exc:
+        assert exc.provider == world.subject.cfg.name
+    assert world.sim.faults.injected.get("malformed") == 1
+    assert world.recorder.count(create, method="POST") - before <= len(planned)
 
 
 async def test_contract_throttling_is_rate_limited(world: World) -> None:

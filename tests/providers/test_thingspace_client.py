@@ -313,11 +313,20 @@ async def test_server_errors_are_retried_for_reads(client, sim, sleeps):
 
 
 @pytest.mark.parametrize("fault", ["malformed", "truncated"])
-async def test_unparseable_bodies_are_protocol_errors(client, sim, fault):
+async def test_unparseable_bodies_are_protocol_errors(client, sim, sleeps, fault):
     await client.firmware()
-    sim.faults.script(KIND, fault, path_contains="/fota/v3/reports")
+    sim.faults.script(KIND, fault, path_contains="/fota/v3/reports", times=3)
     with pytest.raises(ProviderProtocolError):
         await client.campaigns()
+    assert sleeps == [0.5, 1.0]  # retried up to the policy's attempts
+
+
+@pytest.mark.parametrize("fault", ["malformed", "truncated"])
+async def test_one_unparseable_body_on_a_read_is_retried(client, sim, sleeps, fault):
+    await client.firmware()
+    sim.faults.script(KIND, fault, path_contains="/fota/v3/reports")
+    assert await client.campaigns()
+    assert sim.faults.injected == {fault: 1} and sleeps == [0.5]
 
 
 async def _read(client: ThingSpaceClient, what: str) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 from collections.abc import AsyncIterator
 
@@ -162,3 +163,96 @@ async def test_run_loop_wakes_on_refresh_now_and_can_be_cancelled():
     with pytest.raises(asyncio.CancelledError):
         await task
     assert a.calls == 2
+
+
+class VirtualTime:
+    """A monotonic clock and a ``sleep`` that only end when the test advances time."""
+
+    def __init__(self) -> None:
+        self.t = 100.0
+        self.sleepers: list[tuple[float, asyncio.Future[None]]] = []
+
+    def __call__(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = (self.t + seconds, future)
+        self.sleepers.append(entry)
+        try:
+            await future
+        finally:
+            self.sleepers.remove(entry)
+
+    def advance(self) -> None:
+        """Jump to the earliest pending sleep's end and wake it."""
+        waiting = [s for s in self.sleepers if not s[1].done()]
+        if waiting:
+            deadline, future = min(waiting, key=lambda s: s[0])
+            self.t = max(self.t, deadline)
+            future.set_result(None)
+
+
+async def settle() -> None:
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+async def test_a_slow_provider_does_not_hold_back_the_others_and_cancels_cleanly(caplog):
+    fast, slow = FakeClient("fast", []), FakeClient("slow", [])
+    vt = VirtualTime()
+    fast_at: list[float] = []
+    slow_cancelled = asyncio.Event()
+
+    async def fetch(client):  # type: ignore[no-untyped-def]
+        if client.name == "slow":  # e.g. waiting out a rate-limit window
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                slow_cancelled.set()
+                raise
+        fast_at.append(vt.t)
+        return await fetch_snapshot(client)
+
+    events: list[SchedulerEvent] = []
+    scheduler = RefreshScheduler(
+        {"fast": fast, "slow": slow},  # type: ignore[dict-item]
+        10.0,
+        events.append,
+        jitter=0.0,
+        monotonic=vt,
+        sleep=vt.sleep,
+        fetch=fetch,
+    )
+    task = asyncio.create_task(scheduler.run())
+    for _ in range(4):
+        await settle()
+        scheduler.refresh_now("slow")  # already running: must not start a second one
+        vt.advance()
+    await settle()
+
+    # The fast provider kept its own cadence while the slow one was still in flight.
+    assert fast_at == [100.0, 110.0, 120.0, 130.0, 140.0]
+    assert [e.provider for e in events if isinstance(e, RefreshStarted)].count("slow") == 1
+    assert scheduler.schedules["slow"].running
+    assert scheduler.next_due() == 150.0
+
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert slow_cancelled.is_set()  # the refresh in flight was cancelled with the loop
+    assert scheduler._tasks == {}
+    assert not scheduler.schedules["slow"].running
+    leftovers = [t for t in asyncio.all_tasks() if t.get_name().startswith("refresh ")]
+    assert leftovers == []
+    gc.collect()
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_tick_waits_for_its_own_refreshes_and_skips_running_ones():
+    a, b = FakeClient("a", []), FakeClient("b", [])
+    scheduler, events, _clock = make([a, b])
+    scheduler.schedules["b"].running = True  # e.g. started by ``run``
+    await scheduler.tick()
+    assert (a.calls, b.calls) == (1, 0)
+    assert [type(e) for e in events] == [RefreshStarted, RefreshSucceeded]

@@ -11,13 +11,21 @@ import httpx
 from fota_tui.config.schema import Profile
 from fota_tui.errors import ConfigError
 from fota_tui.models import utcnow
+from fota_tui.providers.base import ProviderClient
 from fota_tui.providers.registry import build_client
 from fota_tui.services.campaigns.journal import Journal
 from fota_tui.services.campaigns.service import CampaignService
 
+# Lends an existing client for a provider (or None: build one). A lent client stays its
+# owner's: the session never closes it.
+ClientSource = Callable[[str], ProviderClient | None]
+
 
 class CampaignSession:
-    """Builds a provider's client (resolving its secrets) only when it is first used."""
+    """Builds a provider's client (resolving its secrets) only when it is first used,
+    or borrows one from ``clients`` (the console's: one client, one rate limiter and
+    one token per platform account). A borrowed client must list campaigns from this
+    session's journal (built with ``groups=journal``, or the same journal folder)."""
 
     def __init__(
         self,
@@ -26,16 +34,23 @@ class CampaignSession:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         now: Callable[[], datetime] = utcnow,
+        clients: ClientSource | None = None,
     ) -> None:
         self.profile = profile
         self.journal = journal
         self.transport = transport
         self.now = now
+        self._lender = clients
         self._services: dict[str, CampaignService] = {}
+        self._borrowed: set[str] = set()
 
     @property
     def provider_names(self) -> list[str]:
         return [p.name for p in self.profile.providers]
+
+    def borrowed(self, provider: str) -> bool:
+        """Whether the provider's client is lent (and so not closed by ``aclose``)."""
+        return provider in self._borrowed
 
     def service(self, provider: str) -> CampaignService:
         if provider not in self._services:
@@ -48,14 +63,21 @@ class CampaignSession:
                     f" (providers: {names})",
                     key="provider",
                 ) from None
-            client = build_client(cfg, transport=self.transport, groups=self.journal)
+            client = self._lender(provider) if self._lender is not None else None
+            if client is not None:
+                self._borrowed.add(provider)
+            else:
+                client = build_client(cfg, transport=self.transport, groups=self.journal)
             self._services[provider] = CampaignService(client, self.journal, now=self.now)
         return self._services[provider]
 
     async def aclose(self) -> None:
-        for service in self._services.values():
-            await service.aclose()
+        """Close the clients this session built; borrowed ones stay open (their owner's)."""
+        for name, service in self._services.items():
+            if name not in self._borrowed:
+                await service.aclose()
         self._services.clear()
+        self._borrowed.clear()
 
 
 def open_session(
@@ -64,6 +86,16 @@ def open_session(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     now: Callable[[], datetime] = utcnow,
+    clients: ClientSource | None = None,
+    journal: Journal | None = None,
 ) -> CampaignSession:
-    """The journal lives in ``<data_dir>/journal/<profile>/``."""
-    return CampaignSession(profile, Journal(data_dir, profile.name), transport=transport, now=now)
+    """The journal lives in ``<data_dir>/journal/<profile>/`` (``journal`` overrides it,
+    e.g. the one the lending console's clients list campaigns from). ``clients`` lends
+    existing clients (see ``CampaignSession``)."""
+    return CampaignSession(
+        profile,
+        journal if journal is not None else Journal(data_dir, profile.name),
+        transport=transport,
+        now=now,
+        clients=clients,
+    )

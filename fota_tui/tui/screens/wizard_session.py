@@ -3,7 +3,10 @@
 The console (``ConsoleSession``) reads; campaigns are created, cancelled and changed
 through the headless campaign service (``services/campaigns``), which journals every
 submission in the user data dir. ``campaign_session`` opens one for the console's
-profile, on the same transport and clock; the caller closes it (``aclose``).
+profile, on the same transport and clock and with the console's own clients: one client
+per platform account, so one rate limiter and one token (OceanConnect keeps only the
+newest token of an app and counts one call budget per app). The caller closes it
+(``aclose``), which leaves the console's clients open.
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from fota_tui.config.paths import resolve_paths
+from fota_tui.errors import UsageError
+from fota_tui.providers.base import ProviderClient
 from fota_tui.services.campaigns import CampaignSession, open_session
+from fota_tui.services.campaigns.journal import Journal
 from fota_tui.services.session import ConsoleSession
 
 
@@ -22,12 +28,54 @@ def data_dir(app: Any) -> Path:
 
 
 def campaign_session(app: Any) -> CampaignSession:
-    """A campaign session for ``app.session``'s profile (same transport and clock)."""
+    """A campaign session for ``app.session``'s profile (same transport, clock, clients)."""
     console: ConsoleSession = app.session
+    journal = console_journal(app)
+
+    def lend(provider: str) -> ProviderClient | None:
+        try:
+            client = console.client(provider)
+        except UsageError:  # it failed to build: building it again says why
+            return None
+        if keeps_groups(client) and not same_journal(getattr(client, "groups", None), journal):
+            return None  # it would not list the campaigns this journal keeps
+        return client
+
     # The console keeps the transport it was given (the demo's in-process simulator,
-    # or a test's); the campaign clients must use the same one.
-    transport = console.transport
-    return open_session(console.profile, data_dir(app), transport=transport, now=app.now)
+    # or a test's); clients the campaign session builds must use the same one.
+    return open_session(
+        console.profile,
+        data_dir(app),
+        transport=console.transport,
+        now=app.now,
+        clients=lend,
+        journal=journal,
+    )
+
+
+def console_journal(app: Any) -> Journal:
+    """The journal of the console's profile: the console's own when its clients list
+    campaigns from one (``app.groups`` given, or built from ``app.paths``)."""
+    groups = getattr(app, "groups", None)
+    if isinstance(groups, Journal) and groups.profile == app.session.profile.name:
+        return groups
+    return Journal(data_dir(app), app.session.profile.name)
+
+
+def keeps_groups(client: ProviderClient) -> bool:
+    """Whether fota-tui keeps the client's campaigns (OneNET, AOVX: no job ids), so the
+    client lists them from a journal."""
+    caps = client.capabilities
+    return not (caps.native_campaigns and caps.returns_job_id)
+
+
+def same_journal(groups: Any, journal: Journal) -> bool:
+    """Whether ``groups`` (a client's group source) reads ``journal``'s folder."""
+    if groups is journal:
+        return True
+    if not isinstance(groups, Journal):
+        return False
+    return groups.folder.resolve() == journal.folder.resolve()
 
 
 def read_only_reason(console: ConsoleSession) -> str | None:
