@@ -7,6 +7,7 @@ script use. ``run_console`` is what ``fota-tui`` without a command runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.theme import Theme
@@ -176,8 +178,10 @@ class FotaApp(App[int]):
     def _tick(self) -> None:
         screen = self.screen
         tick = getattr(screen, "tick", None)
-        if callable(tick) and screen.is_mounted:  # the clock can fire before compose
-            tick()
+        if callable(tick) and screen.is_mounted:
+            # The clock can fire before the screen has composed: the next tick paints it.
+            with contextlib.suppress(NoMatches):
+                tick()
 
     # -- session events ----------------------------------------------------------
     def on_session_update(self, message: SessionUpdate) -> None:

@@ -67,6 +67,7 @@ class DevicePanel(Vertical):
             yield Static(id="filter-error", classes="-hidden")
 
     def on_mount(self) -> None:
+        self.border_subtitle = "/ filter · s sort · space select · y copy · e export"
         self._update_title()
 
     @property
@@ -156,7 +157,6 @@ class DevicePanel(Vertical):
         if title != self._shown_title:  # a new title repaints the whole panel
             self._shown_title = title
             self.border_title = literal(title)
-        self.border_subtitle = "/ filter · s sort · space select · y copy · e export"
 
     def query_text(self) -> str:
         return self.table.filter_query.text

@@ -215,7 +215,9 @@ class DeviceTable(ScrollView, can_focus=True):
         self._styles_focus: bool | None = None
         self._now: datetime | None = None
         self._header: Strip | None = None
-        self._line_cache: LRUCache[tuple[object, ...], tuple[FleetRow, Strip]] = LRUCache(LINE_CACHE)
+        self._line_cache: LRUCache[tuple[object, ...], tuple[FleetRow, Strip]] = LRUCache(
+            LINE_CACHE
+        )
         self._shown_ages: dict[int, str] = {}  # row index -> age text it was last drawn with
         self._warming: Iterator[None] | None = None
         self._cursor_touched = False  # has the user moved the cursor (or scrolled) yet?

@@ -52,13 +52,18 @@ class ProviderPane(Static):
         self.view = view
         self.now = now
         self._shown: tuple[object, ...] | None = None  # text and styles last sent
+        self._title: Content | None = None
+        self._badge: str | None = None
 
     def on_mount(self) -> None:
         self.show(self.view)
 
     def show(self, view: ProviderView) -> None:
         self.view = view
-        self.border_title = literal(view.name)
+        title = literal(view.name)
+        if self._title != title:  # setting a border title repaints, even when unchanged
+            self._title = title
+            self.border_title = title
         badge = ""
         if view.build_error:
             badge = "NOT CONFIGURED"
@@ -68,7 +73,9 @@ class ProviderPane(Static):
             badge = "CACHED"
         elif view.refreshing:
             badge = "↻"
-        self.border_subtitle = badge
+        if self._badge != badge:
+            self._badge = badge
+            self.border_subtitle = badge
         self.set_class(view.health == "ok" and not view.from_cache, "-ok")
         self.set_class(view.stale and not view.build_error, "-stale")
         self.set_class(view.from_cache and not view.stale, "-cached")
