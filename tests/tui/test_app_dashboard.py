@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+from textual.geometry import Region
+from textual.widget import Widget
 from textual.widgets import Input
 from textual.widgets._footer import FooterKey
 from tui_app_harness import settle, sim_app
@@ -296,3 +298,35 @@ async def test_live_updates_do_not_rebuild_the_footer() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert "clear_filter" not in footer_actions(screen)
+
+
+def count_repaints(widget: Widget, into: list[str]) -> None:
+    original = widget.refresh
+
+    def counted(*regions: Region, **options: bool) -> Widget:
+        into.append(type(widget).__name__)
+        return original(*regions, **options)
+
+    widget.refresh = counted  # type: ignore[method-assign]
+
+
+async def test_an_idle_tick_repaints_no_pane_and_no_panel() -> None:
+    """Over a slow link every repaint costs bytes: a clock tick with nothing new must not
+    repaint a pane (border titles included) or the device panel around the table."""
+    h = sim_app()
+    async with h.app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, h.app)
+        screen = h.app.screen
+        assert isinstance(screen, DashboardScreen)
+        repaints: list[str] = []
+        for widget in [*screen.query(ProviderPane), screen.panel]:
+            count_repaints(widget, repaints)
+        for _ in range(3):
+            screen.tick()
+            screen.table.post_message(screen.table.ViewChanged(screen.table, 1, 1))
+            await pilot.pause()
+        assert repaints == []
+        # a real change still repaints: the pane of a provider that starts refreshing
+        await pilot.press("r")
+        await settle(pilot, h.app)
+        assert "ProviderPane" in repaints
