@@ -220,7 +220,21 @@ def map_http_status(
         return ProviderNotFound(provider, text, code=code, status=status)
     if status == 408 or status >= 500:
         return ProviderUnavailable(provider, f"HTTP {status}: {text}")
-    return ProviderRejected(provider, text, code=code, status=status)
+    return damaged_error(provider, response) or ProviderRejected(
+        provider, text, code=code, status=status
+    )
+
+
+def damaged_error(provider: str, response: httpx.Response) -> ProviderBadBody | None:
+    """A refusal whose JSON body was cut short or garbled: what the platform meant (an
+    expired token? a bad parameter?) cannot be read, so reads retry it as damage."""
+    body = response.content.strip()
+    if not body or not body.startswith((b"{", b"[")) or loads_or_none(body) is not None:
+        return None
+    snippet = body[:60].decode("utf-8", "replace")
+    return ProviderBadBody(
+        provider, f"HTTP {response.status_code}: error answer cut short ({snippet!r}…)"
+    )
 
 
 # What json.loads raises for hostile bodies: bad syntax or encoding, and nesting too deep.

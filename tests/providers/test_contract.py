@@ -301,6 +301,53 @@ async def test_contract_a_well_formed_body_of_the_wrong_shape_is_not_retried(
     assert not world.time.sleeps
 
 
+class CutShortOnce(httpx.AsyncBaseTransport):
+    """Answers the first request whose path holds ``path`` with a refusal cut short."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, path: str) -> None:
+        self.inner, self.path, self.done = inner, path, False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if self.done or self.path not in request.url.path:
+            return response
+        self.done = True
+        await response.aread()
+        return httpx.Response(400, content=b'{"errorCode": "SessionTok', request=request)
+
+
+async def test_contract_a_refusal_cut_short_on_a_read_is_retried(world: World) -> None:
+    """A 4xx whose JSON body is cut short cannot say what it meant (an expired token?):
+    a read tries again instead of reporting a rejection."""
+    client = world.client()
+    assert (await boundary(client.health())).ok
+    clean = await _listing(world, client)
+    damaged = CutShortOnce(world.recorder, world.traits.listing)
+    wrapped = registry.build_client(world.subject.cfg, transport=damaged)
+    world.clients.append(wrapped)
+    assert await _listing(world, wrapped) == clean == DEVICES
+    assert damaged.done and world.time.sleeps
+
+
+async def test_contract_a_create_refused_with_a_cut_short_body_is_not_resent(
+    world: World,
+) -> None:
+    client = world.client()
+    spec = await campaign_spec(world.subject, client, "refusal cut short")
+    create = world.traits.create
+    planned = [p for p in client.plan_campaign(spec) if p.method == "POST" and create in p.url]
+    damaged = CutShortOnce(world.recorder, create)
+    wrapped = registry.build_client(world.subject.cfg, transport=damaged)
+    world.clients.append(wrapped)
+    before = world.recorder.count(create, method="POST")
+    try:  # OneNET holds a lost answer as unconfirmed instead of failing
+        await boundary(wrapped.create_campaign(spec))
+    except ProviderError as exc:
+        assert exc.provider == world.subject.cfg.name
+    assert damaged.done and planned
+    assert world.recorder.count(create, method="POST") - before == len(planned)
+
+
 async def test_contract_a_create_with_an_unparseable_answer_is_not_resent(world: World) -> None:
     """A write whose answer is damaged may have been done: never sent again."""
     client = world.client()

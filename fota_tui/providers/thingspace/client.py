@@ -60,6 +60,7 @@ from fota_tui.providers.base import GroupSource, PlannedRequest
 from fota_tui.providers.http import (
     REDACTED,
     ClientOptions,
+    damaged_error,
     loads_or_none,
     parse_json,
     path_segment,
@@ -207,7 +208,9 @@ class ThingSpaceClient(HttpAdapter):
             raise ProviderNotFound(self.name, text, code=code, status=status)
         if status >= 500 or status == 408:
             raise ProviderUnavailable(self.name, f"HTTP {status}: {text}")
-        raise ProviderRejected(self.name, text, code=code, status=status)
+        raise damaged_error(self.name, response) or ProviderRejected(
+            self.name, text, code=code, status=status
+        )
 
     async def _get(self, path: str, what: str, shape: Any, **params: str) -> Any:
         async with self._gate:
