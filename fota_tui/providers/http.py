@@ -10,6 +10,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
@@ -27,7 +28,7 @@ from fota_tui.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from fota_tui.models import UpgradeState
+from fota_tui.models import UpgradeState, utcnow
 
 log = logging.getLogger("fota_tui.http")
 
@@ -264,6 +265,36 @@ def parse_json(provider: str, response: httpx.Response) -> Any:
         raise ProviderBadBody(
             provider, f"HTTP {response.status_code}: body is not valid JSON ({snippet!r}…)"
         ) from None
+
+
+def header_time(response: httpx.Response) -> datetime | None:
+    """The server's ``Date`` in UTC (the last one, if a proxy added another)."""
+    values = response.headers.get_list("date")
+    if not values:
+        return None
+    try:
+        when = parsedate_to_datetime(values[-1])
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+class ServerClock:
+    """The platform's clock as last seen in a ``Date`` header; the local clock until one
+    is seen. Times a platform reports are compared with this, not with a skewed laptop."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)  # server clock - local clock
+        self.seen = False
+
+    def observe(self, response: httpx.Response) -> None:
+        server = header_time(response)
+        if server is not None:
+            self.offset = server - utcnow()
+            self.seen = True
+
+    def now(self) -> datetime:
+        return utcnow() + self.offset
 
 
 def path_segment(provider: str, value: str) -> str:

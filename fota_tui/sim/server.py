@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -100,6 +101,12 @@ class Simulator:
         return dialect, decision.latency, decision.fault
 
     def _respond(self, dialect: Dialect, request: SimRequest, fault: str | None) -> SimResponse:
+        response = self._answer(dialect, request, fault)
+        # Every answer carries the platform's clock, as real servers' do.
+        response.headers.setdefault("date", format_datetime(dialect.fleet.now(), usegmt=True))
+        return response
+
+    def _answer(self, dialect: Dialect, request: SimRequest, fault: str | None) -> SimResponse:
         if fault == "reset":
             raise ConnectionDropped("connection reset by peer")
         if fault == "error":

@@ -6,7 +6,7 @@ import asyncio
 import json
 import math
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -29,6 +29,7 @@ from fota_tui.models import (
     ExecuteType,
     ProviderKind,
     UpgradeState,
+    utcnow,
 )
 from fota_tui.providers.base import LocalGroup, ProviderClient
 from fota_tui.providers.http import ClientOptions
@@ -640,3 +641,28 @@ async def test_over_loopback(sim: Simulator, clock, sleeps):
         history = await client.device_history(imei)
         assert len(devices) == 120 and len(history) == len(sim.fleet.jobs_of_device(KIND, imei))
         await client.aclose()
+
+
+async def test_without_a_clock_the_client_reads_time_from_the_platform(
+    sleeps: list[float],
+) -> None:
+    """Command times are the platform's: a laptop clock years off (here the platform's
+    is) must not turn queued commands into pending ones or the reverse."""
+    far = ManualClock(datetime(2031, 3, 1, 12, 0, tzinfo=UTC))
+    sim = Simulator.build(kinds=[KIND], clock=far, devices=120)
+    sim.dialects[KIND].rate_limit = None  # type: ignore[attr-defined]
+    told = make_client(sim, far, sleeps)
+    options = ClientOptions(name="cmcc", base_url=sim.base_urls()[KIND], transport=sim.transport())
+    own = OneNetClient(options, api_key=SecretStr(KEY), per_second=None)
+    try:
+        assert abs(own.clock() - utcnow()) < timedelta(seconds=5)  # nothing seen yet
+        expected = await fetch_snapshot(told)
+        seen = await fetch_snapshot(own)
+        assert abs(own.clock() - far.now()) < timedelta(seconds=2)
+        assert Counter(u.state for u in seen.upgrades) == Counter(
+            u.state for u in expected.upgrades
+        )
+        assert {u.state for u in seen.upgrades} & {UpgradeState.PENDING, UpgradeState.QUEUED}
+    finally:
+        await told.aclose()
+        await own.aclose()

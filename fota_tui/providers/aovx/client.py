@@ -33,7 +33,6 @@ import re
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, TypeVar
 
 import httpx
@@ -62,7 +61,6 @@ from fota_tui.models import (
     ProviderKind,
     UpgradeState,
     state_counts,
-    utcnow,
 )
 from fota_tui.providers.adapter import HttpAdapter
 from fota_tui.providers.aovx import command, grouping, normalize
@@ -80,7 +78,9 @@ from fota_tui.providers.base import GroupSource, LocalGroup, PlannedRequest
 from fota_tui.providers.http import (
     REDACTED,
     ClientOptions,
+    ServerClock,
     expect,
+    header_time,
     map_http_status,
     parse_json,
     retry_after_seconds,
@@ -140,18 +140,6 @@ def _md5(password: SecretStr, already_md5: bool) -> SecretStr:
     return SecretStr(hashlib.md5(value.encode("utf-8")).hexdigest())
 
 
-def _header_time(response: httpx.Response) -> datetime | None:
-    """The server's ``Date`` (the last one, if a proxy added another)."""
-    values = response.headers.get_list("date")
-    if not values:
-        return None
-    try:
-        when = parsedate_to_datetime(values[-1])
-    except (TypeError, ValueError, IndexError):
-        return None
-    return normalize.parse_time(when.isoformat())
-
-
 class AovxClient(HttpAdapter):
     kind = ProviderKind.AOVX
     capabilities: ClassVar[Capabilities] = Capabilities(
@@ -200,8 +188,7 @@ class AovxClient(HttpAdapter):
             login=self._login if username is not None else None,
         )
         self._sent: list[LocalGroup] = []  # creates made by this client (no job id)
-        self._offset = timedelta(0)  # server clock - local clock
-        self._clock_seen = False
+        self._server_clock = ServerClock()
         self._semaphore: asyncio.Semaphore | None = None
         self._reads = SharedReads()  # one read of each listing per refresh
 
@@ -214,15 +201,13 @@ class AovxClient(HttpAdapter):
         await super().aclose()
 
     # -- envelope and errors ---------------------------------------------------------
-    def _observe_clock(self, response: httpx.Response) -> None:
-        server = _header_time(response)
-        if server is not None:
-            self._offset = server - utcnow()
-            self._clock_seen = True
+    @property
+    def _offset(self) -> timedelta:
+        return self._server_clock.offset
 
     def server_now(self) -> datetime:
         """The platform's clock as last seen in a ``Date`` header."""
-        return utcnow() + self._offset
+        return self._server_clock.now()
 
     def _parse(self, model: type[M], data: Any, what: str) -> M:
         try:
@@ -248,7 +233,7 @@ class AovxClient(HttpAdapter):
         return map_http_status(self.name, response, code=code, message=message)
 
     def _decode(self, response: httpx.Response) -> Any:
-        self._observe_clock(response)
+        self._server_clock.observe(response)
         if response.status_code >= 400:
             error = self._http_error(response)
             if error is not None:
@@ -277,7 +262,7 @@ class AovxClient(HttpAdapter):
         assert self._username is not None and self._password is not None
         body = {"userName": self._username, "password": self._password.get_secret_value()}
         response = await self._send("POST", self.login_path, json=body, auth=None)
-        self._observe_clock(response)
+        self._server_clock.observe(response)
         if response.status_code in (404, 405):
             raise ProviderAuthError(
                 self.name,
@@ -434,7 +419,7 @@ class AovxClient(HttpAdapter):
         raise ProviderNotFound(self.name, f"no AOVX campaign {campaign_id!r} in the OTA report")
 
     async def device_history(self, device_id: str) -> list[DeviceUpgrade]:
-        if not self._clock_seen:
+        if not self._server_clock.seen:
             await self._probe()  # learn the server's clock before choosing the window
         start, end = self._window()
         reports = await self._reports([device_id], start, end)
@@ -514,7 +499,7 @@ class AovxClient(HttpAdapter):
         finally:
             self._reads.forget("reports")  # the next read must see this send
         self._decode(response)
-        sent = _header_time(response) or self.server_now()
+        sent = header_time(response) or self.server_now()
         campaign_id = normalize.batch_id(body["version"], body["fileUrl"], sent)
         devices = tuple(body["terminalIds"])
         self._sent.append(

@@ -56,13 +56,13 @@ from fota_tui.models import (
     Firmware,
     ProviderKind,
     UpgradeState,
-    utcnow,
 )
 from fota_tui.providers.adapter import HttpAdapter
 from fota_tui.providers.base import GroupSource, LocalGroup, PlannedRequest
 from fota_tui.providers.http import (
     ClientOptions,
     RateLimiter,
+    ServerClock,
     expect,
     loads_or_none,
     map_http_status,
@@ -154,16 +154,18 @@ class OneNetClient(HttpAdapter):
         concurrency: int = 24,
         fota_window: timedelta | None = timedelta(hours=6),
         batch_gap: timedelta = timedelta(seconds=60),
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__(options)
+        self._server_clock = ServerClock()
         self._auth = ApiKeyAuth(api_key)
         self.imeis = [i.strip() for i in imeis or [] if i.strip()]
         self.groups = groups
         self.concurrency = max(1, concurrency)
         self.fota_window = fota_window
         self.batch_gap = batch_gap
-        self.clock = clock
+        # Command times are the platform's: compare them with its clock (its Date header).
+        self.clock = clock or self._server_clock.now
         if self.limiter is None and per_second:
             self.limiter = RateLimiter(
                 per_second, 1.0, monotonic=options.monotonic, sleep=options.sleep
@@ -182,6 +184,7 @@ class OneNetClient(HttpAdapter):
 
     # -- envelope ------------------------------------------------------------------
     def _decode(self, response: httpx.Response) -> Any:
+        self._server_clock.observe(response)
         if response.status_code >= 400:
             message = None
             body = loads_or_none(response.content)  # None when not JSON

@@ -7,6 +7,7 @@ from datetime import datetime
 from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Static
 
 from fota_tui.models import AuthState
@@ -27,8 +28,36 @@ AUTH_WORDS = {
 }
 
 
-class ProviderPane(Static):
-    """Renders one ``ProviderView``; the grid re-feeds it on every change and tick."""
+class PaneLine(Static):
+    """One line of a pane: a changed fact resends this line, not the whole pane."""
+
+    DEFAULT_CSS = """
+    PaneLine {
+        height: 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    """
+
+    def __init__(self, content: Content) -> None:
+        super().__init__(content)
+        self.shown = content
+        self.spans = tuple(content.spans)
+
+    def show(self, content: Content) -> None:
+        spans = tuple(content.spans)  # Content's == ignores styles
+        if content.plain != self.shown.plain or spans != self.spans:
+            self.shown, self.spans = content, spans
+            self.update(content, layout=False)  # one line stays one line
+
+
+class ProviderPane(Widget):
+    """Renders one ``ProviderView``; the grid re-feeds it on every change and tick.
+
+    Each fact is its own line widget, and the border changes only with the pane's
+    state (stale, cached, not configured): a refresh or a clock tick resends just the
+    lines whose text changed, which is what keeps an idle console cheap over SSH.
+    """
 
     DEFAULT_CSS = """
     ProviderPane {
@@ -38,8 +67,6 @@ class ProviderPane(Static):
         border-title-style: bold;
         border-subtitle-style: bold;
         padding: 0 1;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
         &.-ok { border: round $success 60%; }
         &.-stale { border: heavy $error; border-subtitle-color: $text-error; }
         &.-cached { border: round $warning; border-subtitle-color: $text-warning; }
@@ -51,12 +78,16 @@ class ProviderPane(Static):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.view = view
         self.now = now
-        self._shown: tuple[object, ...] | None = None  # text and styles last sent
         self._title: Content | None = None
         self._badge: str | None = None
 
     def on_mount(self) -> None:
         self.show(self.view)
+
+    @property
+    def text(self) -> str:
+        """The pane's text, a line per fact (what the screen shows before cutting)."""
+        return "\n".join(line.shown.plain for line in self.query_children(PaneLine))
 
     def show(self, view: ProviderView) -> None:
         self.view = view
@@ -71,8 +102,6 @@ class ProviderPane(Static):
             badge = "STALE"
         elif view.from_cache:
             badge = "CACHED"
-        elif view.refreshing:
-            badge = "↻"
         if self._badge != badge:
             self._badge = badge
             self.border_subtitle = badge
@@ -80,15 +109,18 @@ class ProviderPane(Static):
         self.set_class(view.stale and not view.build_error, "-stale")
         self.set_class(view.from_cache and not view.stale, "-cached")
         self.set_class(bool(view.build_error), "-error")
-        body = self._body(view)
-        shown = (body.plain, tuple(body.spans))  # Content's == ignores styles
-        if shown != self._shown:  # an unchanged pane sends nothing to the terminal
-            lines = body.plain.count("\n")
-            relayout = self._shown is None or str(self._shown[0]).count("\n") != lines
-            self._shown = shown
-            self.update(body, layout=relayout)  # same height: no relayout of the screen
+        self._show_lines(self._lines(view))
 
-    def _body(self, v: ProviderView) -> Content:
+    def _show_lines(self, lines: list[Content]) -> None:
+        shown = list(self.query_children(PaneLine))
+        for line, content in zip(shown, lines, strict=False):
+            line.show(content)
+        if len(lines) > len(shown):
+            self.mount_all(PaneLine(content) for content in lines[len(shown) :])
+        for line in shown[len(lines) :]:
+            line.remove()
+
+    def _lines(self, v: ProviderView) -> list[Content]:
         """One fact per line; lines never wrap (CSS ellipsis), so panes keep their height."""
         width = max(self.content_region.width, 20) if self.is_mounted else 26
         lines: list[Content] = []
@@ -99,7 +131,7 @@ class ProviderPane(Static):
         )
         if v.build_error:
             lines.append(literal(v.build_error, "$text-error"))
-            return Content("\n").join(lines)
+            return lines
         coarse = getattr(self.app, "low_bandwidth", False)
         age = age_label(v.age, coarse=coarse) + (" ↻" if v.refreshing and not coarse else "")
         age_style = "$text-warning" if v.stale or v.from_cache else ""
@@ -125,7 +157,7 @@ class ProviderPane(Static):
             )
         for warning in v.warnings:
             lines.append(Content.styled("⚠ ", "$text-warning") + literal(warning, "$text-warning"))
-        return Content("\n").join(lines)
+        return lines
 
 
 class ProviderGrid(Grid):

@@ -11,6 +11,7 @@ from fota_tui.services.session import ConsoleSession
 from fota_tui.tui.text import age_label, literal
 
 ENV_WORDS = {"production": "PRODUCTION", "staging": "STAGING", "lab": "LAB"}
+STATE_WIDTH = 12  # "↻ refreshing": the widest plain state (CSS min-width adds padding)
 
 
 class StatusHeader(Horizontal):
@@ -30,7 +31,7 @@ class StatusHeader(Horizontal):
         &.-production #hdr-env { background: $foreground; color: $error; }
         &.-staging #hdr-env { background: $warning; color: $text; }
         #hdr-ro { background: $accent; color: $text; margin-left: 1; }
-        #hdr-state { width: auto; padding: 0 1; margin-left: 1; }
+        #hdr-state { width: auto; min-width: 14; padding: 0 1; margin-left: 1; }
         #hdr-state.-paused { color: $text-warning; text-style: bold; }
         #hdr-state.-refreshing { color: $text-accent; }
         #hdr-state.-live { color: $text-success; }
@@ -74,5 +75,8 @@ class StatusHeader(Horizontal):
         widget = self.query_one("#hdr-state", Static)
         for name in ("live", "paused", "refreshing", "stopped"):
             widget.set_class(state == name, f"-{name}")
-        if str(widget.content) != label:  # an unchanged header sends nothing
-            widget.update(label)
+        shown = str(widget.content)
+        if shown != label:  # an unchanged header sends nothing
+            # Within the min-width (every plain state) the bar keeps its layout, so a
+            # state change resends this label only, not the whole line.
+            widget.update(label, layout=max(len(shown), len(label)) > STATE_WIDTH)
