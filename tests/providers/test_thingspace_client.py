@@ -244,6 +244,18 @@ async def test_token_expiry_fault_is_recovered(client, sim, dialect):
     assert images and dialect.tokens.token_issues == 2 and dialect.tokens.login_attempts == 2
 
 
+async def test_tokens_expiring_again_during_the_repair_are_repaired_again(client, sim, dialect):
+    """Another request's answer can expire the tokens this one just renewed (here: the
+    platform expires them while answering the re-login): the call still succeeds, with
+    no refused login counted towards the lockout."""
+    await client.firmware()
+    sim.faults.script(KIND, "token_expiry", path_contains="/fota/")
+    sim.faults.script(KIND, "token_expiry", path_contains="/session/login")
+    images = await client.firmware()
+    assert images and dialect.tokens.token_issues == 3
+    assert client.auth._failures == 0
+
+
 async def test_many_concurrent_calls_after_expiry_log_in_once(client, dialect):
     job = jobs(dialect, "v3")[0]
     await client.campaign(job.job_id)

@@ -5,8 +5,9 @@
 - M2M session (``POST /m2m/v1/session/login``, Bearer + ``{username, password}``): reused
   until an API answer says the session is invalid/expired (20 min sliding on the platform).
 - Single-flight: one ``asyncio.Lock`` guards both tokens, so any number of concurrent calls
-  trigger one token request and one login. A call repairs each token at most once and is
-  re-sent at most once per repair; a stale answer only invalidates the token it was sent with.
+  trigger one token request and one login. A request repairs each token at most
+  ``REPAIRS`` times and is re-sent once per repair; a stale answer only invalidates the
+  token it was sent with.
 - Lockout safety (5 consecutive failed logins lock the user): a failed login is shared with
   every call that started before it (they fail with the same error instead of trying
   again); a "call" is one adapter method (``with auth.call():``, so the HTTP requests of
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections import Counter
 from collections.abc import AsyncGenerator, Callable, Generator, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -42,6 +44,10 @@ from fota_tui.providers.thingspace.wire import ErrorAnswer, SessionAnswer, Token
 
 Problem = Literal["oauth", "session"]
 SESSION_HEADER = "VZ-M2M-Token"
+# Token repairs one request may make per problem: two, because tokens another request's
+# answer expired can be stale again by the time this one is repaired. A stale Bearer on
+# login (401) does not count towards the platform's lockout; refused passwords do.
+REPAIRS = 2
 # The failure epoch seen when the current adapter call began (None outside a call).
 _CALL_EPOCH: ContextVar[int | None] = ContextVar("thingspace_call_epoch", default=None)
 
@@ -222,7 +228,7 @@ class ThingSpaceAuth(httpx.Auth):
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         call_epoch = _CALL_EPOCH.get()
         epoch = self._epoch if call_epoch is None else call_epoch
-        repaired: set[Problem] = set()
+        repaired: Counter[Problem] = Counter()  # repairs this request has made, by problem
         while True:
             async with self._lock:
                 while True:
@@ -238,8 +244,8 @@ class ThingSpaceAuth(httpx.Auth):
                         assert self._oauth is not None
                         answer = yield self._login_request(self._oauth)
                         await answer.aread()
-                        if answer.status_code == 401 and "oauth" not in repaired:
-                            repaired.add("oauth")  # the Bearer was stale, not the password
+                        if answer.status_code == 401 and repaired["oauth"] < REPAIRS:
+                            repaired["oauth"] += 1  # the Bearer was stale, not the password
                             self._oauth = None
                             continue
                         self._take_session(answer)
@@ -251,9 +257,9 @@ class ThingSpaceAuth(httpx.Auth):
             response = yield request
             await response.aread()
             problem = auth_problem(response)
-            if problem is None or problem in repaired:
+            if problem is None or repaired[problem] >= REPAIRS:
                 return
-            repaired.add(problem)
+            repaired[problem] += 1
             async with self._lock:  # only drop the token this answer was about
                 if problem == "oauth" and self._oauth == oauth:
                     self._oauth = None
