@@ -70,7 +70,10 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # before anything is printed
+    # Both set explicitly (before anything is printed): a shell starts background jobs
+    # with SIGINT ignored, and Ctrl+C / kill must stop the simulator all the same.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
     try:
         _announce(args, simulator, server)
         stop.wait()

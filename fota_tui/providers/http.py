@@ -274,9 +274,12 @@ def header_time(response: httpx.Response) -> datetime | None:
         return None
     try:
         when = parsedate_to_datetime(values[-1])
-    except (TypeError, ValueError, IndexError):
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):  # garbage, or years out of range
         return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+SKEW_LIMIT = timedelta(days=3650)  # a Date further from ours is garbage, not clock skew
 
 
 class ServerClock:
@@ -289,7 +292,7 @@ class ServerClock:
 
     def observe(self, response: httpx.Response) -> None:
         server = header_time(response)
-        if server is not None:
+        if server is not None and abs(server - utcnow()) < SKEW_LIMIT:  # else: garbage
             self.offset = server - utcnow()
             self.seen = True
 

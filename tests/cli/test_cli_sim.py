@@ -86,12 +86,13 @@ class Sim:
             line = self._out.get(timeout=max(deadline - time.monotonic(), 0.01))
             assert line is not None, f"fota-tui sim ended early: {self.lines}"
             self.lines.append(line)
-        # The ready line comes just before the SIGTERM handler is installed; wait for the
-        # handler (Linux: the caught-signals mask in /proc) so a signal cannot race it.
+        # The ready line comes just before the signal handlers are installed; wait for
+        # them (Linux: the caught-signals mask in /proc) so a signal cannot race them.
         status = Path(f"/proc/{self.process.pid}/status")
-        while status.exists() and not _catches(status, signal.SIGTERM):
-            assert time.monotonic() < deadline, "fota-tui sim never handles SIGTERM"
-            time.sleep(0.01)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            while status.exists() and not _catches(status, sig):
+                assert time.monotonic() < deadline, f"fota-tui sim never handles {sig.name}"
+                time.sleep(0.01)
 
     def stop(self, sig: signal.Signals = signal.SIGTERM) -> tuple[int, str]:
         if self.process.poll() is None:
@@ -148,4 +149,20 @@ def test_sim_stops_cleanly_on_a_signal(sim: Sim, sig: signal.Signals) -> None:
     code, stderr = sim.stop(sig)
     assert code == 0, stderr
     assert "Traceback" not in stderr
+    assert "simulator stopped" in stderr
+
+
+def test_sim_stops_on_ctrl_c_even_when_started_with_sigint_ignored(tmp_path: Path) -> None:
+    """A shell starts background jobs with SIGINT ignored; ``sim`` must still stop."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the child
+    try:
+        sim = Sim(tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
+        sim.wait_ready()
+        code, stderr = sim.stop(signal.SIGINT)
+    finally:
+        sim.stop(signal.SIGKILL)
+    assert code == 0, stderr
     assert "simulator stopped" in stderr

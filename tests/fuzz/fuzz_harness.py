@@ -33,6 +33,7 @@ from strategies import payloads
 
 from fota_tui.errors import (
     ProviderAuthError,
+    ProviderBadBody,
     ProviderError,
     ProviderNotFound,
     ProviderProtocolError,
@@ -615,9 +616,17 @@ def fuzz_decode(
     )
 
 
-def check_error_status(status: int, outcome: str, value: Any) -> None:
-    """The taxonomy for HTTP error statuses, the same on every platform."""
+def check_error_status(status: int, outcome: str, value: Any, body: bytes = b"") -> None:
+    """The taxonomy for HTTP error statuses, the same on every platform. A refusal whose
+    body looks like JSON but does not decode is a damaged answer (``ProviderBadBody``,
+    which reads retry), not a refusal."""
     if status < 400 or outcome == "known":
+        return
+    if isinstance(value, ProviderBadBody):
+        stripped = body.strip()
+        assert stripped.startswith((b"{", b"[")) and not json_or_none(stripped)[0], (
+            f"HTTP {status}: {describe(value)} for a body that decodes"
+        )
         return
     assert outcome == "error", f"HTTP {status} gave {outcome}: {value!r}"[:300]
     if status == 429:

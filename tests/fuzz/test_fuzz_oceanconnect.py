@@ -306,7 +306,7 @@ def test_oceanconnect_decode_envelope(data: st.DataObject, status: int, headers:
     body = data.draw(bodies(real, KEYS))
     client = make(OPTIONS, traffic.credentials)
     outcome, value = fuzz_decode(client, status, body, headers, KNOWN_BUGS)
-    check_error_status(status, outcome, value)
+    check_error_status(status, outcome, value, body)
     if status < 300 and outcome != "known":
         parsed, expected = json_or_none(body)
         if not body.strip():

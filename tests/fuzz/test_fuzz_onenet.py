@@ -354,7 +354,7 @@ def test_onenet_decode_envelope(data: st.DataObject, status: int, headers: Any) 
     body = data.draw(bodies(real, KEYS))
     client = make(OPTIONS, traffic.credentials)
     outcome, value = fuzz_decode(client, status, body, headers, KNOWN_BUGS)
-    check_error_status(status, outcome, value)
+    check_error_status(status, outcome, value, body)
     if status >= 400 or outcome == "known":
         return
     parsed, doc = json_or_none(body)

@@ -166,6 +166,7 @@ class OneNetClient(HttpAdapter):
         self.batch_gap = batch_gap
         # Command times are the platform's: compare them with its clock (its Date header).
         self.clock = clock or self._server_clock.now
+        self._reads_platform_clock = clock is None
         if self.limiter is None and per_second:
             self.limiter = RateLimiter(
                 per_second, 1.0, monotonic=options.monotonic, sleep=options.sleep
@@ -241,6 +242,13 @@ class OneNetClient(HttpAdapter):
 
     async def _probe(self) -> None:
         await self.call("GET", "/devices", params={"page": 1, "per_page": 1})
+
+    async def _platform_now(self) -> datetime:
+        """The time to judge command times by: the platform's, known from its answers'
+        ``Date`` (one probe first if none has come yet), unless a clock was given."""
+        if self._reads_platform_clock and not self._server_clock.seen:
+            await self._probe()
+        return self.clock()
 
     async def _bounded(self, calls: Iterable[Callable[[], Awaitable[T]]]) -> list[T]:
         """Run calls with at most ``concurrency`` in flight; results in order."""
@@ -385,11 +393,11 @@ class OneNetClient(HttpAdapter):
     async def _scan(
         self, imeis: Sequence[str] | None = None, start: datetime | None = None
     ) -> Scan:
-        now = self.clock()
-        start = start or now - timedelta(days=HISTORY_DAYS)
         imeis = list(imeis) if imeis is not None else await self._imeis()
         if not self._key_ok:
             await self._probe()  # so errno 1 on one IMEI means "not in this product"
+        now = await self._platform_now()
+        start = start or now - timedelta(days=HISTORY_DAYS)
         per_device = await self._bounded(
             [partial(self._device_pairs, i, start, now, True) for i in imeis]
         )
@@ -463,7 +471,7 @@ class OneNetClient(HttpAdapter):
 
     async def device_history(self, device_id: str) -> list[DeviceUpgrade]:
         imei = device_id.strip()
-        now = self.clock()
+        now = await self._platform_now()
         rows = await self._device_pairs(imei, now - timedelta(days=HISTORY_DAYS), now, True)
         pairs = [r[0] for r in rows]
         local = {
