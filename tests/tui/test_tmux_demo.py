@@ -56,8 +56,11 @@ def test_demo_opens_dashboard_campaigns_and_quits(tmp_path: Path) -> None:
     )
     _tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", command)
     try:
-        screen = _wait_for(session, lambda s: "Devices" in s and "devices ·" in s)
-        assert "Demo fleet" in screen and "LAB" in screen
+        # The header, panes and table arrive over a few frames: wait for all three.
+        screen = _wait_for(
+            session, lambda s: "Devices" in s and "devices ·" in s and "Demo fleet" in s
+        )
+        assert "LAB" in screen
         assert "thingspace-demo" in screen and "aovx-demo" in screen
         assert "Traceback" not in screen
         _tmux("send-keys", "-t", session, "c")

@@ -124,7 +124,7 @@ class CampaignsScreen(FotaScreen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield StatusHeader()
+        yield StatusHeader(self.session)
         yield Static(id="campaign-header", markup=False)
         yield OptionList(id="campaign-list")
         yield Static(id="campaign-summary", markup=False)
@@ -226,7 +226,7 @@ class CampaignDetailScreen(FotaScreen):
         self.loads = 0
 
     def compose(self) -> ComposeResult:
-        yield StatusHeader()
+        yield StatusHeader(self.session)
         yield Static(id="campaign-detail")
         yield DevicePanel(
             self.store,

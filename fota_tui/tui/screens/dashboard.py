@@ -33,7 +33,7 @@ class DashboardScreen(FotaScreen):
 
     def compose(self) -> ComposeResult:
         app = self.fota
-        yield StatusHeader()
+        yield StatusHeader(self.session)
         yield ProviderGrid(self.session, app.now())
         yield DevicePanel(
             self.session.store,

@@ -89,7 +89,7 @@ class DeviceDetailScreen(FotaScreen):
         self.history: DeviceHistory | None = None
 
     def compose(self) -> ComposeResult:
-        yield StatusHeader()
+        yield StatusHeader(self.session)
         with VerticalScroll(id="device-scroll"):
             yield Static(id="device-facts")
             yield Static(id="device-history")

@@ -39,25 +39,31 @@ class StatusHeader(Horizontal):
     }
     """
 
+    def __init__(self, session: ConsoleSession | None = None) -> None:
+        super().__init__()
+        self._session = session
+
     def compose(self) -> ComposeResult:
-        yield Static(id="hdr-title")
-        yield Static(id="hdr-env")
-        yield Static(id="hdr-ro")
+        # With the session, the bar is filled from its first frame (no empty-bar frame).
+        session = self._session
+        yield Static(title_of(session) if session else "", id="hdr-title")
+        yield Static(env_word(session) if session else "", id="hdr-env")
+        ro = Static("READ-ONLY", id="hdr-ro")
+        ro.display = bool(session and session.read_only)
+        yield ro
         yield Static(id="hdr-state")
 
+    def on_mount(self) -> None:
+        if self._session is not None:
+            self.update_from(self._session)
+
     def update_from(self, session: ConsoleSession) -> None:
-        profile = session.profile
-        env = profile.environment
+        env = session.profile.environment
         for name in ENV_WORDS:
             self.set_class(env == name, f"-{name}")
-        title = Content.assemble(("fota-tui", "bold"), " ▸ ", literal(profile.display_label))
-        if profile.label and profile.label != profile.name:
-            title += Content.styled(f" ({profile.name})", "dim")
-        self.query_one("#hdr-title", Static).update(title)
-        self.query_one("#hdr-env", Static).update(ENV_WORDS.get(env, env.upper()))
-        ro = self.query_one("#hdr-ro", Static)
-        ro.display = session.read_only
-        ro.update("READ-ONLY")
+        self.query_one("#hdr-title", Static).update(title_of(session))
+        self.query_one("#hdr-env", Static).update(env_word(session))
+        self.query_one("#hdr-ro", Static).display = session.read_only
         self.update_state(session)
 
     def update_state(self, session: ConsoleSession) -> None:
@@ -80,3 +86,16 @@ class StatusHeader(Horizontal):
             # Within the min-width (every plain state) the bar keeps its layout, so a
             # state change resends this label only, not the whole line.
             widget.update(label, layout=max(len(shown), len(label)) > STATE_WIDTH)
+
+
+def title_of(session: ConsoleSession) -> Content:
+    profile = session.profile
+    title = Content.assemble(("fota-tui", "bold"), " ▸ ", literal(profile.display_label))
+    if profile.label and profile.label != profile.name:
+        title += Content.styled(f" ({profile.name})", "dim")
+    return title
+
+
+def env_word(session: ConsoleSession) -> str:
+    env = session.profile.environment
+    return ENV_WORDS.get(env, env.upper())
