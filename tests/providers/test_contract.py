@@ -329,42 +329,6 @@ async def test_contract_a_refusal_cut_short_on_a_read_is_retried(world: World) -
     assert damaged.done and world.time.sleeps
 
 
-async def test_contract_a_create_refused_with_a_cut_short_body_is_not_resent(
-    world: World,
-) -> None:
-    client = world.client()
-    spec = await campaign_spec(world.subject, client, "refusal cut short")
-    create = world.traits.create
-    planned = [p for p in client.plan_campaign(spec) if p.method == "POST" and create in p.url]
-    damaged = CutShortOnce(world.recorder, create)
-    wrapped = registry.build_client(world.subject.cfg, transport=damaged)
-    world.clients.append(wrapped)
-    before = world.recorder.count(create, method="POST")
-    try:  # OneNET holds a lost answer as unconfirmed instead of failing
-        await boundary(wrapped.create_campaign(spec))
-    except ProviderError as exc:
-        assert exc.provider == world.subject.cfg.name
-    assert damaged.done and planned
-    assert world.recorder.count(create, method="POST") - before == len(planned)
-
-
-async def test_contract_a_create_with_an_unparseable_answer_is_not_resent(world: World) -> None:
-    """A write whose answer is damaged may have been done: never sent again."""
-    client = world.client()
-    spec = await campaign_spec(world.subject, client, "damaged answer")
-    create = world.traits.create
-    planned = [p for p in client.plan_campaign(spec) if p.method == "POST" and create in p.url]
-    assert planned
-    world.sim.faults.script(world.kind, "malformed", method="POST", path_contains=create)
-    before = world.recorder.count(create, method="POST")
-    try:
-        await boundary(client.create_campaign(spec))
-    except ProviderError as exc:
-        assert exc.provider == world.subject.cfg.name
-    assert world.sim.faults.injected.get("malformed") == 1
-    assert world.recorder.count(create, method="POST") - before <= len(planned)
-
-
 async def test_contract_throttling_is_rate_limited(world: World) -> None:
     client = world.client()
     assert (await boundary(client.health())).ok
@@ -405,22 +369,32 @@ async def test_contract_token_expiry_is_a_transparent_re_auth(world: World) -> N
         assert again - logins <= len(world.traits.logins), "more than one re-login"
 
 
-async def test_contract_a_create_whose_answer_is_lost_is_not_resent(world: World) -> None:
-    """Writes are never retried blindly: a reset after the platform handled the create
-    must not send it again (the campaign service reconciles instead)."""
+@pytest.mark.parametrize("damage", ["reset_after", "malformed", "cut_short"])
+async def test_contract_a_create_whose_answer_is_damaged_is_not_resent(
+    world: World, damage: str
+) -> None:
+    """Writes are never retried blindly: a create whose answer was lost after the
+    platform handled it (``reset_after``), garbled (``malformed``) or a refusal cut short
+    may have been done or refused; it is not sent again (the service reconciles)."""
     client = world.client()
-    spec = await campaign_spec(world.subject, client, "lost answer")
+    spec = await campaign_spec(world.subject, client, f"damaged answer: {damage}")
     create = world.traits.create
     planned = [p for p in client.plan_campaign(spec) if p.method == "POST" and create in p.url]
     assert planned
-    world.sim.faults.script(world.kind, "reset_after", method="POST", path_contains=create)
+    cut_short = CutShortOnce(world.recorder, create)
+    if damage == "cut_short":
+        client = registry.build_client(world.subject.cfg, transport=cut_short)
+        world.clients.append(client)
+    else:
+        world.sim.faults.script(world.kind, damage, method="POST", path_contains=create)
     before = world.recorder.count(create, method="POST")
-    try:
+    try:  # OneNET holds a lost answer as unconfirmed instead of failing
         await boundary(client.create_campaign(spec))
     except ProviderError as exc:
         assert exc.provider == world.subject.cfg.name
-    assert world.sim.faults.injected.get("reset_after") == 1
-    assert world.recorder.count(create, method="POST") - before == len(planned)
+    assert cut_short.done if damage == "cut_short" else world.sim.faults.injected[damage] == 1
+    sent = world.recorder.count(create, method="POST") - before
+    assert sent == len(planned)
 
 
 OPERATIONS: dict[str, Callable[[ProviderClient], object]] = {
