@@ -206,6 +206,11 @@ class ConsoleSession:
         return self._transport
 
     @property
+    def groups(self) -> GroupSource | None:
+        """Where the clients list the campaigns fota-tui keeps (OneNET, AOVX)."""
+        return self._groups
+
+    @property
     def clients(self) -> dict[str, ProviderClient]:
         """One client per provider that could be built (built on first use: importing
         and constructing adapters waits until after the console's first frame)."""

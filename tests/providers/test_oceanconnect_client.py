@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from provider_transports import Overlap
 from pydantic import SecretStr
 
 from fota_tui.errors import (
@@ -163,25 +164,8 @@ async def test_devices_match_the_fleet(h, client):
                 assert upgraded[device_id] is not None
 
 
-class Slow(httpx.AsyncBaseTransport):
-    """Yields to the loop inside each request and records how many overlap."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner, self.active, self.peak = inner, 0, 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.active += 1
-        self.peak = max(self.peak, self.active)
-        try:
-            for _ in range(3):
-                await asyncio.sleep(0)
-            return await self.inner.handle_async_request(request)
-        finally:
-            self.active -= 1
-
-
 async def test_device_pages_are_fetched_concurrently_and_kept_in_order(h):
-    slow = Slow(h.sim.transport())
+    slow = Overlap(h.sim.transport())
     c = h.client(transport=slow)
     c.device_page_size = 7
     devices = [d.device_id async for d in c.devices()]
@@ -345,7 +329,7 @@ async def test_subtask_pages_of_all_tasks_share_one_window_and_survive_bad_count
             return json.dumps(data).encode()
         return body
 
-    slow = Slow(Rewrite(h.sim.transport(), undercount))
+    slow = Overlap(Rewrite(h.sim.transport(), undercount))
     c = h.client(transport=slow)
     c.task_page_size = 5
     upgrades = [(u.campaign_id, u.device_id) async for u in c.upgrades()]

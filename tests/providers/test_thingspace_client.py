@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from provider_transports import Overlap
 from pydantic import SecretStr
 
 from fota_tui.errors import (
@@ -618,23 +619,6 @@ async def test_transient_auth_failures_are_retried_for_reads(client, sim, sleeps
     sim.faults.script(KIND, fault, path_contains=path)
     assert await client.firmware()
     assert sleeps == [0.5] and client.auth.logins == 1 + (path == "/session/login")
-
-
-class Overlap(httpx.AsyncBaseTransport):
-    """Yields to the loop inside each request and records how many overlap."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner, self.active, self.peak = inner, 0, 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.active += 1
-        self.peak = max(self.peak, self.active)
-        try:
-            for _ in range(3):
-                await asyncio.sleep(0)
-            return await self.inner.handle_async_request(request)
-        finally:
-            self.active -= 1
 
 
 async def test_a_refresh_runs_its_independent_listings_at_once(make, sim):

@@ -30,14 +30,18 @@ def data_dir(app: Any) -> Path:
 def campaign_session(app: Any) -> CampaignSession:
     """A campaign session for ``app.session``'s profile (same transport, clock, clients)."""
     console: ConsoleSession = app.session
-    journal = console_journal(app)
+    groups = console.groups  # the journal the console's clients list campaigns from
+    shared = (
+        groups if isinstance(groups, Journal) and groups.profile == console.profile.name else None
+    )
+    journal = shared if shared is not None else Journal(data_dir(app), console.profile.name)
 
     def lend(provider: str) -> ProviderClient | None:
         try:
             client = console.client(provider)
         except UsageError:  # it failed to build: building it again says why
             return None
-        if keeps_groups(client) and not same_journal(getattr(client, "groups", None), journal):
+        if keeps_groups(client) and shared is None:
             return None  # it would not list the campaigns this journal keeps
         return client
 
@@ -53,29 +57,11 @@ def campaign_session(app: Any) -> CampaignSession:
     )
 
 
-def console_journal(app: Any) -> Journal:
-    """The journal of the console's profile: the console's own when its clients list
-    campaigns from one (``app.groups`` given, or built from ``app.paths``)."""
-    groups = getattr(app, "groups", None)
-    if isinstance(groups, Journal) and groups.profile == app.session.profile.name:
-        return groups
-    return Journal(data_dir(app), app.session.profile.name)
-
-
 def keeps_groups(client: ProviderClient) -> bool:
     """Whether fota-tui keeps the client's campaigns (OneNET, AOVX: no job ids), so the
     client lists them from a journal."""
     caps = client.capabilities
     return not (caps.native_campaigns and caps.returns_job_id)
-
-
-def same_journal(groups: Any, journal: Journal) -> bool:
-    """Whether ``groups`` (a client's group source) reads ``journal``'s folder."""
-    if groups is journal:
-        return True
-    if not isinstance(groups, Journal):
-        return False
-    return groups.folder.resolve() == journal.folder.resolve()
 
 
 def read_only_reason(console: ConsoleSession) -> str | None:

@@ -53,10 +53,6 @@ class StatusHeader(Horizontal):
         yield ro
         yield Static(id="hdr-state")
 
-    def on_mount(self) -> None:
-        if self._session is not None:
-            self.update_from(self._session)
-
     def update_from(self, session: ConsoleSession) -> None:
         env = session.profile.environment
         for name in ENV_WORDS:
