@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
@@ -21,6 +22,8 @@ from fota_tui.providers.http import (
     map_transport_error,
     with_retries,
 )
+
+log = logging.getLogger(__name__)
 
 
 class HttpAdapter(ABC):
@@ -44,6 +47,13 @@ class HttpAdapter(ABC):
             else None
         )
         self.auth_state = AuthState.UNKNOWN
+        self.notes: list[str] = []  # what this run learnt about the platform, once each
+
+    def note(self, text: str) -> None:
+        """Record a lasting fact about the platform (shown in its pane and logged once)."""
+        if text not in self.notes:
+            self.notes.append(text)
+            log.warning("%s: %s", self.name, text)
 
     # -- plumbing ------------------------------------------------------------
     @property
@@ -110,6 +120,7 @@ class HttpAdapter(ABC):
             message=message,
             rate_limit_remaining=self.limiter.remaining if self.limiter else None,
             rate_limit_total=self.limiter.calls if self.limiter else None,
+            warnings=tuple(self.notes),
         )
 
     def unsupported(self, what: str) -> ProviderUnsupported:

@@ -464,7 +464,7 @@ class ConsoleSession:
             campaigns=len(campaigns),
             rate_remaining=remaining,
             rate_total=total,
-            warnings=state.warnings,
+            warnings=state.warnings + (snap.health.warnings if snap else ()),
             build_error=state.build_error,
         )
 

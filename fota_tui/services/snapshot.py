@@ -66,6 +66,7 @@ async def fetch_snapshot(client: ProviderClient, now: datetime | None = None) ->
         auth=AuthState.OK,
         rate_limit_remaining=limiter.remaining if limiter else None,
         rate_limit_total=limiter.calls if limiter else None,
+        warnings=tuple(getattr(client, "notes", ())),
     )
     return ProviderSnapshot(
         provider=client.name,

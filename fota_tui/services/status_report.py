@@ -134,6 +134,7 @@ async def _one(
         return result
     try:
         result.snapshot = await fetch_snapshot(client)
+        result.warnings += result.snapshot.health.warnings
     except ProviderError as exc:
         result.error = exc
     finally:

@@ -643,3 +643,105 @@ async def test_the_http_pool_holds_the_concurrency(make, monkeypatch):
     monkeypatch.setattr(ClientOptions, "build_client", spy)
     client = make(concurrency=40)
     assert await client.firmware() and pools == [40]
+
+
+# -- the vendor's schema (SDK models): filter values, enum words ---------------------------
+
+
+class Counting(httpx.AsyncBaseTransport):
+    """Records the query of every request on its way to the simulator."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner, self.queries = inner, list[dict[str, str]]()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.queries.append(dict(request.url.params))
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_platform_that_refuses_example_only_filters_keeps_the_pane_healthy(
+    make, sim, dialect, caplog
+):
+    dialect.listing_filter = "schema"  # only CampaignStatusEnum values are accepted
+    transport = Counting(sim.transport())
+    client = make(transport=transport)
+    caplog.set_level(logging.WARNING)
+    snapshot = await fetch_snapshot(client)
+    assert snapshot.health.ok
+    skipped = [w for w in snapshot.health.warnings if "not asked again" in w]
+    assert len(skipped) == 2
+    assert any("CampaignQueued" in w for w in skipped)
+    assert any("CampaignPreScheduled" in w for w in skipped)
+    # Every campaign is still listed: the platform lists them under their enum neighbour.
+    listed = {c.campaign_id for c in snapshot.campaigns}
+    assert listed == {j.job_id for j in jobs(dialect, "v3")} | {
+        j.job_id for j in jobs(dialect, "v1") if j.cancelled_at is None
+    }
+    first = len(caplog.records)
+    # The next refresh does not ask for them again and does not log again.
+    transport.queries.clear()
+    again = await fetch_snapshot(client)
+    assert again.health.ok and again.health.warnings == snapshot.health.warnings
+    asked = {q.get("campaignStatus") for q in transport.queries}
+    assert "CampaignQueued" not in asked and "CampaignPreScheduled" not in asked
+    assert "CampaignRequestQueued" in asked
+    assert len(caplog.records) == first
+
+
+class RefuseStatus(Counting):
+    """Answers one campaignStatus filter value with the platform's 400."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, status: str) -> None:
+        super().__init__(inner)
+        self.status = status
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("campaignStatus") == self.status:
+            body = {"errorCode": "InvalidParameter", "errorMessage": "campaignStatus is not valid"}
+            return httpx.Response(400, json=body)
+        return await super().handle_async_request(request)
+
+
+async def test_a_refusal_of_a_schema_status_still_fails_the_refresh(make, sim):
+    with pytest.raises(ProviderRejected):
+        await make(transport=RefuseStatus(sim.transport(), "CampaignEnded")).campaigns()
+
+
+SDK_UPGRADE_ENUM = {  # verizon/models/upgrade_status (v1 reports' path values)
+    "RequestPending": UpgradeState.PENDING,
+    "Queued": UpgradeState.QUEUED,
+    "RequestFailed": UpgradeState.FAILED,
+    "InProgress": UpgradeState.IN_PROGRESS,
+    "Finished": UpgradeState.SUCCEEDED,
+    "UpgradeFailed": UpgradeState.FAILED,
+}
+SDK_CAMPAIGN_ENUM = {  # verizon/models/campaign_status_enum.py, plus the example-only words
+    "CampaignRequestPending": UpgradeState.PENDING,
+    "CampaignRequestFailed": UpgradeState.FAILED,
+    "CampaignRequestQueued": UpgradeState.QUEUED,
+    "CampaignCancelled": UpgradeState.CANCELLED,
+    "CampaignAborted": UpgradeState.CANCELLED,
+    "CampaignFailed": UpgradeState.FAILED,
+    "CampaignScheduled": UpgradeState.QUEUED,
+    "CampaignEnded": UpgradeState.EXPIRED,
+    "CampaignQueued": UpgradeState.QUEUED,
+    "CampaignPreScheduled": UpgradeState.QUEUED,
+}
+
+
+async def test_the_simulator_speaks_the_enum_words_per_device_and_none_is_unknown(make, dialect):
+    # Let the fleet move so every phase occurs.
+    records = [u async for u in make().upgrades()]
+    raw = {u.provider_status_raw for u in records}
+    assert {"InProgress", "Queued", "Finished", "RequestFailed"} & raw
+    assert {"CampaignRequestPending", "CampaignScheduled", "CampaignEnded",
+            "CampaignRequestFailed"} & raw  # fmt: skip
+    enum_words = {**SDK_UPGRADE_ENUM, **SDK_CAMPAIGN_ENUM}
+    for u in records:
+        assert u.state is not UpgradeState.UNKNOWN, u.provider_status_raw
+        if u.provider_status_raw in enum_words and u.state not in (
+            UpgradeState.EXPIRED,
+            UpgradeState.CANCELLED,
+            UpgradeState.FAILED,
+        ):  # an ended or stopped campaign decides what an active device became
+            assert u.state is enum_words[u.provider_status_raw], u.provider_status_raw

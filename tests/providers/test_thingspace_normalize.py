@@ -226,3 +226,34 @@ def answer(status: int, body: Any) -> httpx.Response:
 )
 def test_auth_problem_classification(status, body, problem):
     assert auth_problem(answer(status, body)) == problem
+
+
+# Every value of the vendor's enums (SDK models), at both levels.
+UPGRADE_ENUM = ("RequestPending", "Queued", "RequestFailed", "InProgress", "Finished",
+                "UpgradeFailed")  # fmt: skip
+CAMPAIGN_ENUM = ("CampaignRequestPending", "CampaignRequestFailed", "CampaignRequestQueued",
+                 "CampaignCancelled", "CampaignAborted", "CampaignFailed", "CampaignScheduled",
+                 "CampaignEnded")  # fmt: skip
+EXAMPLE_ONLY = ("CampaignQueued", "CampaignPreScheduled")
+
+
+@pytest.mark.parametrize(
+    ("raw", "state"),
+    list(zip(UPGRADE_ENUM, [U.PENDING, U.QUEUED, U.FAILED, U.IN_PROGRESS, U.SUCCEEDED,
+                            U.FAILED], strict=True))
+    + list(zip(CAMPAIGN_ENUM + EXAMPLE_ONLY, [U.PENDING, U.FAILED, U.QUEUED, U.CANCELLED,
+                                              U.CANCELLED, U.FAILED, U.QUEUED, U.EXPIRED,
+                                              U.QUEUED, U.QUEUED], strict=True)),
+)  # fmt: skip
+def test_every_enum_value_maps_at_device_level(raw: str, state: UpgradeState):
+    assert norm.device_state(raw, OPTIONS) is state
+
+
+@pytest.mark.parametrize("raw", CAMPAIGN_ENUM + EXAMPLE_ONLY)
+def test_every_campaign_enum_value_maps_at_campaign_level(raw: str):
+    assert norm.job_state(raw, norm.V3_CAMPAIGN_STATES, counts(), OPTIONS) is not C.UNKNOWN
+
+
+@pytest.mark.parametrize("raw", UPGRADE_ENUM)
+def test_every_upgrade_enum_value_maps_at_job_level(raw: str):
+    assert norm.job_state(raw, norm.V1_UPGRADE_STATES, counts(), OPTIONS) is not C.UNKNOWN

@@ -337,3 +337,14 @@ async def test_pause_and_refresh_state() -> None:
     assert session.toggle_pause() is True
     assert session.paused
     await session.stop(save=False)
+
+
+async def test_what_an_adapter_learnt_shows_in_its_pane() -> None:
+    session, clients, _ = make()
+    clients["ax"].notes = ["campaignStatus=X refused; not asked again this run"]  # type: ignore[attr-defined]
+    await session.refresh()
+    view = session.provider_view("ax")
+    assert view.health == "ok" and not view.stale
+    assert "campaignStatus=X refused; not asked again this run" in view.warnings
+    assert any("plain http://" in w for w in view.warnings)  # the profile's own stay
+    assert not any("refused" in w for w in session.provider_view("on").warnings)

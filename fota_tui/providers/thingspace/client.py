@@ -1,6 +1,6 @@
 """Verizon ThingSpace Software Management adapter: FOTA v3 campaigns and v1 upgrades.
 
-Written from providers.md section 3 (the official SDK and docs), not from the simulator:
+Written from docs/platforms/thingspace.md (the vendor SDK and docs), not from the simulator:
 
 - Auth: ``ThingSpaceAuth`` (OAuth client credentials + M2M session, single-flight, lockout-safe).
 - Base URL: the API root (``https://thingspace.verizon.com/api``); a host-only URL gets
@@ -13,7 +13,7 @@ Written from providers.md section 3 (the official SDK and docs), not from the si
   queue behind the campaign listings). No rate limit is published; 429 + Retry-After is
   honoured. The HTTP pool holds at least ``concurrency`` connections.
 - Campaigns: v3 has no "all" filter, so every status is listed (both ``CampaignRequestQueued``
-  and ``CampaignQueued``; statuses outside the SDK enum are skipped if refused) and
+  and ``CampaignQueued``; a refused example-only status is noted once and dropped) and
   de-duplicated. v1 upgrades come from the six report statuses (cancelled ones leave the
   reports). Ids are the platform's UUIDs.
 """
@@ -85,11 +85,10 @@ from fota_tui.providers.thingspace.wire import (
     parse,
 )
 
-V3_STATUSES = (
+# The listing filter values of the vendor's ``CampaignStatusEnum`` (SDK models) ...
+SCHEMA_STATUSES = (
     "CampaignRequestPending",
     "CampaignRequestQueued",
-    "CampaignQueued",
-    "CampaignPreScheduled",
     "CampaignScheduled",
     "CampaignEnded",
     "CampaignCancelled",
@@ -97,7 +96,10 @@ V3_STATUSES = (
     "CampaignFailed",
     "CampaignRequestFailed",
 )
-OUTSIDE_ENUM = {"CampaignQueued", "CampaignPreScheduled"}  # may be refused as a filter value
+# ... and two seen only in the vendor's examples and lifecycle page: asked too, dropped for
+# the rest of the run when the platform refuses them (docs/platforms/thingspace.md).
+EXAMPLE_STATUSES = ("CampaignQueued", "CampaignPreScheduled")
+V3_STATUSES = SCHEMA_STATUSES + EXAMPLE_STATUSES
 V1_STATUSES = ("RequestPending", "Queued", "RequestFailed", "InProgress", "Finished",
                "UpgradeFailed")  # fmt: skip
 API_VERSIONS = ("v3", "v1", "both")
@@ -177,6 +179,7 @@ class ThingSpaceClient(HttpAdapter):
         self._api_of: dict[str, str] = {}  # campaign id → "v1" | "v3"
         self._catalog: dict[str, Firmware] = {}
         self._inflight: asyncio.Future[Snapshot] | None = None
+        self._refused_statuses: set[str] = set()  # example-only filter values refused
         self._acc = quote(account, safe="")
 
     @property
@@ -275,10 +278,14 @@ class ThingSpaceClient(HttpAdapter):
                     f"/fota/v3/reports/{self._acc}/firmware/campaigns", what, V3CampaignPage,
                     **params,
                 )  # fmt: skip
-            except ProviderRejected:
-                if status in OUTSIDE_ENUM and not out:
-                    return []  # a filter value the platform does not accept
-                raise
+            except ProviderRejected as exc:
+                if status not in EXAMPLE_STATUSES or out:
+                    raise
+                self._refused_statuses.add(status)
+                self.note(
+                    f"campaignStatus={status} refused ({exc.message}); not asked again this run"
+                )
+                return []
             out.extend(page.campaignList)
             if not page.hasMoreData:
                 return out
@@ -304,7 +311,8 @@ class ThingSpaceClient(HttpAdapter):
 
     # -- listings ------------------------------------------------------------------
     async def _v3_campaigns(self) -> list[V3Campaign]:
-        pages = await _gather(self._v3_by_status(s) for s in V3_STATUSES)
+        statuses = [s for s in V3_STATUSES if s not in self._refused_statuses]
+        pages = await _gather(self._v3_by_status(s) for s in statuses)
         unique = {c.id: c for page in pages for c in page}
         self._api_of.update(dict.fromkeys(unique, "v3"))
         return list(unique.values())

@@ -1,4 +1,4 @@
-"""ThingSpace wire records → the domain: status tables (providers.md 3.9) and pure converters.
+"""ThingSpace wire records → the domain: status tables (docs/platforms/thingspace.md) and pure converters.
 
 Status words are compared after dropping case, spaces, ``_`` and ``-``, so ``Device Rejected``
 and ``DeviceRejected`` or ``UpgradedFailed`` (sic) land on the same row. Unknown words map to
@@ -56,9 +56,23 @@ DEVICE_STATES: dict[str, UpgradeState] = {
     "upgradesuccess": U.SUCCEEDED,
     "upgradefailed": U.FAILED,
     "upgradedfailed": U.FAILED,  # documented typo
+    "cancelled": U.CANCELLED,
+    # The vendor's v1 upgrade status enum, when a platform reports it per device.
+    "queued": U.QUEUED,
+    "inprogress": U.IN_PROGRESS,
+    "finished": U.SUCCEEDED,
+    "requestfailed": U.FAILED,
+    # The vendor's v3 campaign status enum (and the example-only words), per device.
+    "campaignrequestpending": U.PENDING,
+    "campaignrequestqueued": U.QUEUED,
+    "campaignqueued": U.QUEUED,
+    "campaignprescheduled": U.QUEUED,
+    "campaignscheduled": U.QUEUED,
+    "campaignended": U.EXPIRED,  # the campaign closed without a result for the device
+    "campaignrequestfailed": U.FAILED,
+    "campaignfailed": U.FAILED,
     "campaigncancelled": U.CANCELLED,
     "campaignaborted": U.CANCELLED,
-    "cancelled": U.CANCELLED,
 }
 
 FROM_COUNTS = None  # ended: succeeded / partial / failed from the device counts

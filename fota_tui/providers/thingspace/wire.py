@@ -1,4 +1,4 @@
-"""ThingSpace JSON as lenient pydantic models (providers.md 3.3, 3.4, 3.8).
+"""ThingSpace JSON as lenient pydantic models (docs/platforms/thingspace.md).
 
 Unknown fields are ignored; documented quirks are coerced here so the rest of the
 adapter sees one shape: ids and IMEIs always strings (never floats), ``lastSeen…``

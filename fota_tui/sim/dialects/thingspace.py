@@ -1,6 +1,6 @@
 """Verizon ThingSpace Software Management (FOTA v1 and v3) as the simulator speaks it.
 
-Follows providers.md section 3 and seed pages 002 (v1 upgrades by status) and 003 (v3
+Follows docs/platforms/thingspace.md and seed pages 002 (v1 upgrades by status) and 003 (v3
 campaign info). Paths mirror the real host below ``/api`` (``/api/ts/v1``, ``/api/m2m/v1``,
 ``/api/fota/v1``, ``/api/fota/v3``).
 
@@ -83,6 +83,9 @@ class ThingSpaceDialect(Dialect):
                            "v3_devices": 1000}  # fmt: skip
         self.typo_cursor = "alternate"  # lastSeenUpgrdadeId: "alternate" | "always" | "never"
         self.typo_value = "uuid"  # what the typo field holds: "uuid" (seed page) | "int"
+        # "lenient" accepts every status word as a listing filter; "schema" refuses words
+        # outside the SDK's enum and lists those campaigns under their enum neighbour.
+        self.listing_filter = "lenient"
         self._v3_count = 0
         self._numbers: tuple[int, list[tuple[int, SimDevice]]] = (-1, [])
         self.v1, self.v3 = V1Api(self), V3Api(self)

@@ -1,4 +1,4 @@
-"""ThingSpace's two tokens on the fleet clock (providers.md 3.2).
+"""ThingSpace's two tokens on the fleet clock (docs/platforms/thingspace.md).
 
 - OAuth client credentials: one token per app key, valid 1 h from first issue; asking
   again within the hour returns the same token with the remaining ``expires_in``.

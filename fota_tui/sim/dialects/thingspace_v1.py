@@ -1,4 +1,4 @@
-"""ThingSpace FOTA v1 ("upgrades") handlers, under ``/api/fota/v1`` (providers.md 3.3, seed 002).
+"""ThingSpace FOTA v1 ("upgrades") handlers, under ``/api/fota/v1`` (docs/platforms/thingspace.md, seed 002).
 
 Quirks served on purpose: ``POST /upgrades`` takes the account in the body; reports page
 with ``/index/{startIndex}`` and answer ``lastSeenUpgradeId`` (an int) on some pages and the

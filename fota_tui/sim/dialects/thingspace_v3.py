@@ -1,4 +1,4 @@
-"""ThingSpace FOTA v3 (LwM2M "campaigns") handlers, under ``/api/fota/v3`` (providers.md 3.4).
+"""ThingSpace FOTA v3 (LwM2M "campaigns") handlers, under ``/api/fota/v3`` (docs/platforms/thingspace.md).
 
 Handlers return the JSON payload or raise ``ApiError``; the dialect has already checked
 both tokens and the account in the path.
@@ -21,6 +21,8 @@ from fota_tui.sim.dialects.thingspace_common import (
 )
 from fota_tui.sim.dialects.thingspace_words import (
     QUEUED_WORDS,
+    SCHEMA_CAMPAIGN_STATUSES,
+    SCHEMA_NEIGHBOURS,
     V3_CAMPAIGN_STATUSES,
     day,
     go_time,
@@ -202,8 +204,10 @@ class V3Api:
         wanted = request.query.get("campaignStatus")
         if not wanted:
             raise ApiError("MissingParameter", "campaignStatus is required")
-        if wanted not in V3_CAMPAIGN_STATUSES:
+        schema = self.d.listing_filter == "schema"
+        if wanted not in (SCHEMA_CAMPAIGN_STATUSES if schema else V3_CAMPAIGN_STATUSES):
             raise ApiError("InvalidParameter", f"campaignStatus {wanted!r} is not valid")
+        listed = {wanted, *SCHEMA_NEIGHBOURS.get(wanted, ())} if schema else {wanted}
         jobs = self.jobs()
         last = request.query.get("lastSeenCampaignId")
         if last:
@@ -212,7 +216,7 @@ class V3Api:
                 raise ApiError("InvalidParameter", f"lastSeenCampaignId {last} is not valid")
             jobs = jobs[ids.index(last) + 1 :]
         now, size = self.fleet.now(), self.d.page_sizes["v3_campaigns"]
-        matching = [j for j in jobs if v3_campaign_status(j, now) == wanted]
+        matching = [j for j in jobs if v3_campaign_status(j, now) in listed]
         page = matching[:size]
         payload: dict[str, Any] = {"hasMoreData": len(matching) > size}
         if page:

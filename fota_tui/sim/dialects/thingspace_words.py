@@ -1,5 +1,5 @@
 """ThingSpace words: neutral fleet phases and reasons → the platform's status strings,
-reason texts and its several time formats (providers.md 3.3, 3.4, 3.8).
+reason texts and its several time formats (docs/platforms/thingspace.md).
 
 Everything here is a pure function of a job, a target step and the clock, so v1 and v3
 handlers stay thin. Statuses the docs do not pin down are inferred [I] and kept in the
@@ -90,6 +90,12 @@ def reject_text(job: SimJob, device_id: str) -> str:
     return texts.get(device_id) or SEED_REJECTS[_pick(device_id, len(SEED_REJECTS))]
 
 
+def enum_word(job: SimJob, device_id: str) -> bool:
+    """Some devices report the vendor's job enum words instead of the device words (both
+    occur: the SDK's upgrade and campaign status enums are also used per device)."""
+    return _pick(f"{job.job_id}:{device_id}:enum", 3) == 0
+
+
 def failed_word(job: SimJob, device_id: str) -> str:
     """``UpgradeFailed``, with the documented ``UpgradedFailed`` typo on some devices."""
     return "UpgradedFailed" if _pick(f"{job.job_id}:{device_id}", 8) == 0 else "UpgradeFailed"
@@ -145,6 +151,14 @@ V3_CAMPAIGN_STATUSES = (
     "CampaignRequestFailed",
 )
 
+SCHEMA_CAMPAIGN_STATUSES = tuple(s for s in V3_CAMPAIGN_STATUSES
+                                 if s not in ("CampaignQueued", "CampaignPreScheduled"))  # fmt: skip
+# A platform that validates its enum lists the example-only words under these filters.
+SCHEMA_NEIGHBOURS = {
+    "CampaignRequestQueued": ("CampaignQueued",),
+    "CampaignScheduled": ("CampaignPreScheduled",),
+}
+
 
 def v3_campaign_status(job: SimJob, now: datetime) -> str:
     if job.cancelled_at is not None and job.cancelled_at <= now:
@@ -179,11 +193,16 @@ def v3_device_words(job: SimJob, device_id: str, step: Step, now: datetime) -> D
     phase, tries = step.phase, try_count(job, device_id)
     target = job.targets[device_id]
     sent = target.first_at(Phase.SENDING)
+    enum = enum_word(job, device_id)
     if phase is Phase.PENDING:
-        return DeviceWords("NoDeviceDataFromNetwork", "Waiting for device data from the network")
+        word = "CampaignRequestPending" if enum else "NoDeviceDataFromNetwork"
+        return DeviceWords(word, "Waiting for device data from the network")
     if phase is Phase.QUEUED and now < job.start_at:
         text = f"Device data received, campaign starts {rfc822ish(job.start_at)}"
-        return DeviceWords("ReceivedDeviceDataFromNetwork", text)
+        word = "CampaignScheduled" if enum else "ReceivedDeviceDataFromNetwork"
+        return DeviceWords(word, text)
+    if phase is Phase.EXPIRED and enum:
+        return DeviceWords("CampaignEnded", f"Device did not respond by {day(job.end_at)}")
     if phase is Phase.QUEUED or phase is Phase.EXPIRED:
         retry = next_retry(now)
         text = f"Device not reachable, next attempt {rfc822ish(retry)}, try count {tries}"
@@ -196,7 +215,8 @@ def v3_device_words(job: SimJob, device_id: str, step: Step, now: datetime) -> D
     if phase is Phase.CANCELLED:
         return DeviceWords(v3_cancel_word(job), f"Campaign stopped {rfc822ish(step.at)}", sent)
     if step.reason is Reason.DEVICE_REJECTED:
-        return DeviceWords("Device Rejected", reject_text(job, device_id))
+        word = "CampaignRequestFailed" if enum else "Device Rejected"
+        return DeviceWords(word, reject_text(job, device_id))
     text = REASON_TEXT.get(step.reason or Reason.UPDATE_FAILED, "Upgrade failed")
     return DeviceWords(
         failed_word(job, device_id), f"{text}, {rfc822ish(step.at)}, try count {tries}", sent
@@ -228,13 +248,16 @@ def v1_upgrade_status(job: SimJob, now: datetime) -> str:
 
 def v1_device_words(job: SimJob, device_id: str, step: Step) -> DeviceWords:
     """v1 devices: documented words only; ``resultReason`` is absent while pending."""
-    phase = step.phase
+    phase, enum = step.phase, enum_word(job, device_id)
     if phase is Phase.PENDING:
         return DeviceWords("Request Pending", None)
     if phase is Phase.SUCCEEDED:
-        return DeviceWords("UpgradeSuccess", f"Upgrade success {rfc822ish(step.at)}")
+        return DeviceWords("Finished" if enum else "UpgradeSuccess",
+                           f"Upgrade success {rfc822ish(step.at)}")  # fmt: skip
     if phase is Phase.FAILED and step.reason is Reason.DEVICE_REJECTED:
-        return DeviceWords("Device Rejected", reject_text(job, device_id))
+        return DeviceWords(
+            "RequestFailed" if enum else "Device Rejected", reject_text(job, device_id)
+        )
     if phase is Phase.FAILED:
         text = REASON_TEXT.get(step.reason or Reason.UPDATE_FAILED, "Upgrade failed")
         return DeviceWords(failed_word(job, device_id), f"{text}, {rfc822ish(step.at)}")
@@ -242,4 +265,8 @@ def v1_device_words(job: SimJob, device_id: str, step: Step) -> DeviceWords:
         return DeviceWords("Device Accepted", f"Upgrade cancelled {rfc822ish(step.at)}")
     if phase is Phase.EXPIRED:
         return DeviceWords("Device Accepted", f"Device did not respond by {day(job.end_at)}")
+    if enum and phase is Phase.QUEUED:
+        return DeviceWords("Queued", "success")
+    if enum:  # sending, downloading, installing
+        return DeviceWords("InProgress", "success")
     return DeviceWords("Device Accepted", "success")  # queued and in flight alike
