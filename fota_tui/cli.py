@@ -8,6 +8,7 @@ the traceback of unexpected ones.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 import traceback
@@ -19,6 +20,7 @@ from fota_tui.commands import register_all
 from fota_tui.config.paths import resolve_paths
 from fota_tui.errors import FotaError
 from fota_tui.logs import setup_logging
+from fota_tui.text import SafeStream
 
 CONSOLE_MODULE = "fota_tui.tui.app"
 NOT_BUILT = "The console is not built yet; use 'fota-tui profiles …' / 'fota-tui locate'"
@@ -53,6 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every byte the CLI writes goes through the platform-text boundary (``SafeStream``)."""
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(stdout), SafeStream(stderr)
+    try:
+        return _main(argv)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        sys.stdout, sys.stderr = stdout, stderr
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -15,6 +15,8 @@ import threading
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
+from fota_tui.text import clean
+
 LOG_FILE = "fota-tui.log"
 MAX_BYTES = 1_000_000
 BACKUPS = 3
@@ -53,9 +55,10 @@ class RedactingFilter(logging.Filter):
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.msg, record.args = redact(message), None
+        # One record, one line: platform text can neither forge lines nor carry controls.
+        record.msg, record.args = clean(redact(message)), None
         if record.exc_text:
-            record.exc_text = redact(record.exc_text)
+            record.exc_text = clean(redact(record.exc_text), keep_newlines=True)
         return True
 
 

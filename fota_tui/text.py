@@ -1,24 +1,41 @@
 """Platform text made safe to show: what a platform sends is displayed, never obeyed.
 
-Control characters (C0, DEL, C1) become visible Unicode control pictures, so ANSI and
-OSC escape sequences cannot reach the terminal, and bidirectional overrides (which can
-reorder what a reader sees) become U+FFFD. Markup is a display concern: the TUI builds
-text without markup parsing, so ``[bold]`` stays literal.
+This is the one output boundary for platform text. Control characters (C0, DEL, C1)
+become visible Unicode control pictures, so ANSI and OSC escape sequences cannot reach
+the terminal; bidirectional marks and overrides (which can reorder what a reader sees),
+line separators and lone surrogates (which no encoder accepts) become U+FFFD. Markup is a
+display concern: the TUI builds text without markup parsing, so ``[bold]`` stays literal.
+
+Paths through it: the console's widgets (``sanitize``), CLI stdout and stderr
+(``SafeStream``, installed by ``cli.main``), the log file (``logs.RedactingFilter``),
+clipboard copies (``clipboard_text``), exports and status output (``clean``,
+``json_text``). ``tests/unit/test_output_boundary.py`` fails when a new path bypasses it.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import unicodedata
-from typing import Any
-
-_TABLE: dict[int, str] = {code: chr(0x2400 + code) for code in range(0x20)}  # ␀ … ␟
-_TABLE[0x09] = " "  # tab: a space keeps columns aligned
-_TABLE[0x7F] = "\u2421"  # ␡
-_TABLE.update({code: "\ufffd" for code in range(0x80, 0xA0)})  # C1, incl. 8-bit CSI
-_TABLE.update({code: "\ufffd" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))})
+from collections.abc import Iterable
+from typing import Any, TextIO
 
 
+def _control_table() -> dict[int, str]:
+    table = {code: chr(0x2400 + code) for code in range(0x20)}  # ␀ … ␟ (␛ for ESC)
+    table[0x7F] = "\u2421"  # ␡
+    unsafe = (
+        *range(0x80, 0xA0),  # C1 controls (8-bit CSI, OSC, ST…)
+        0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F),  # bidi, separators
+        *range(0x2066, 0x206A),  # bidi isolates
+        *range(0xD800, 0xE000),  # lone surrogates: no encoder accepts them
+    )  # fmt: skip
+    table.update(dict.fromkeys(unsafe, "\ufffd"))
+    return table
+
+
+CONTROLS = _control_table()  # every character that must never reach an output raw
+_TABLE = CONTROLS | {0x09: " "}  # tab: a space keeps columns aligned
 _TABLE_MULTILINE = {code: sub for code, sub in _TABLE.items() if code != 0x0A}
 
 
@@ -27,7 +44,67 @@ def clean(text: str, *, keep_newlines: bool = False) -> str:
 
     ``keep_newlines`` keeps line feeds (harmless on a terminal, and data in a CSV cell).
     """
+    if text.isprintable():
+        return text
     return text.translate(_TABLE_MULTILINE if keep_newlines else _TABLE)
+
+
+def sanitize(text: str) -> str:
+    """``clean`` for one table cell or label: a tab is shown as ␉ too."""
+    return text if text.isprintable() else text.translate(CONTROLS)
+
+
+def is_clean(text: str) -> bool:
+    return text.isprintable() or not any(ord(c) in CONTROLS for c in text)
+
+
+def clipboard_text(values: Iterable[str]) -> tuple[str, int]:
+    """One value per line for a clipboard copy, and how many were refused.
+
+    A value with a control character is refused, not escaped: pasted into a shell, a line
+    feed runs a command, and a cleaned id would not be the platform's id.
+    """
+    kept, refused = [], 0
+    for value in values:
+        if is_clean(value):
+            kept.append(value)
+        else:
+            refused += 1
+    return "\n".join(kept), refused
+
+
+class SafeStream(io.TextIOBase):
+    """A text stream whose every write goes through ``clean`` (line feeds kept) and can
+    never fail to encode: the CLI's stdout and stderr."""
+
+    def __init__(self, inner: TextIO) -> None:
+        self.inner = inner
+        self._encoding = getattr(inner, "encoding", None) or "utf-8"
+
+    def write(self, text: str) -> int:
+        safe = clean(text, keep_newlines=True)
+        try:
+            safe.encode(self._encoding)
+        except (UnicodeEncodeError, LookupError):
+            safe = safe.encode(self._encoding, "backslashreplace").decode(self._encoding)
+        self.inner.write(safe)
+        return len(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def isatty(self) -> bool:
+        return self.inner.isatty()
+
+    def fileno(self) -> int:
+        return self.inner.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self._encoding
 
 
 def shorten(text: str, limit: int = 200) -> str:
@@ -36,11 +113,8 @@ def shorten(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# JSON escapes C0 itself; these would still reach a terminal raw.
-_JSON_UNSAFE = {
-    code: f"\\u{code:04x}"
-    for code in (0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))
-}
+# JSON escapes C0 itself; these would still reach a terminal raw (or fail to encode).
+_JSON_UNSAFE = {code: f"\\u{code:04x}" for code in CONTROLS if code >= 0x7F}
 
 
 def json_text(value: Any, **dumps: Any) -> str:

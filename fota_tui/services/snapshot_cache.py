@@ -31,7 +31,7 @@ class SnapshotCache:
             "providers": {name: s.model_dump(mode="json") for name, s in snapshots.items()},
         }
         try:
-            atomic_write_text(self.path, json.dumps(data, ensure_ascii=False))
+            atomic_write_text(self.path, json.dumps(data, ensure_ascii=True))  # surrogates too
         except FotaError as exc:
             log.warning("snapshot cache not saved: %s", exc)
 

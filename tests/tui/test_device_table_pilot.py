@@ -247,6 +247,22 @@ async def test_copy_puts_selected_or_cursor_ids_on_the_clipboard() -> None:
         assert app.clipboard == "dev-0001\ndev-0003"
 
 
+async def test_ids_with_control_characters_are_refused_by_the_clipboard_and_said() -> None:
+    ids = ["dev-0000", "dev-0001\nrm -rf ~\n", "dev-\x1b]52;c;ZXZpbA==\x07"]
+    rows = [FleetRow("ts-prod", ProviderKind.THINGSPACE, i, updated_at=NOW) for i in ids]
+    app = TableApp(store_of(rows))
+    app.notify = lambda message, **kw: app.messages.append(message)  # type: ignore[method-assign,arg-type]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("a", "y")  # every row selected
+        assert app.clipboard == "dev-0000"
+        said = [m for m in app.messages if isinstance(m, str)]
+        assert "2 not copied" in said[-1] and "control characters" in said[-1]
+        app.copy_to_clipboard("before")
+        await pilot.press("A", "down", "y")  # only the hostile one: nothing copied
+        assert app.clipboard == "before"
+        assert "Copied 0 device ids; 1 not copied" in app.messages[-1]  # type: ignore[operator]
+
+
 async def test_mouse_click_moves_cursor_header_click_sorts_double_click_opens() -> None:
     app = TableApp(store_of(make_rows(30)))
     async with app.run_test(size=(100, 30)) as pilot:

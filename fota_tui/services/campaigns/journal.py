@@ -14,6 +14,7 @@ The journal is also the ``GroupSource`` for platforms without job ids (OneNET, A
 from __future__ import annotations
 
 import getpass
+import json
 import logging
 import re
 import secrets
@@ -190,7 +191,7 @@ class Journal:
         if not _ID_RE.match(entry.submission_id):
             raise ValueError(f"bad submission id {entry.submission_id!r}")
         with file_lock(self.folder / ".journal"):
-            atomic_write_text(self._path(entry), entry.model_dump_json(indent=2) + "\n")
+            atomic_write_text(self._path(entry), entry_json(entry))
 
     # -- reading -------------------------------------------------------------
     def _files(self) -> Iterator[Path]:
@@ -203,7 +204,7 @@ class Journal:
         out, skipped = [], []
         for path in self._files():
             try:
-                entry = JournalEntry.model_validate_json(path.read_bytes())
+                entry = JournalEntry.model_validate(json.loads(path.read_bytes()))
             except (OSError, ValidationError, ValueError):
                 skipped.append(str(path))
                 continue
@@ -273,6 +274,12 @@ class Journal:
                 )
             )
         return groups
+
+
+def entry_json(entry: JournalEntry) -> str:
+    """The entry as JSON that any text a platform sent survives: ``ensure_ascii`` escapes
+    lone surrogates (which no UTF-8 encoder accepts) instead of failing the write."""
+    return json.dumps(entry.model_dump(mode="json"), indent=2, ensure_ascii=True) + "\n"
 
 
 def _hostname() -> str:

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Static
 from fota_tui.models import DeviceUpgrade
 from fota_tui.services.fleet import FleetRow, FleetStore, RowKey
 from fota_tui.services.session import DeviceHistory
+from fota_tui.tui.clipboard import copy_values
 from fota_tui.tui.messages import SessionChange
 from fota_tui.tui.screens.base import FotaScreen
 from fota_tui.tui.text import literal, raw_text, state_content, when_label
@@ -158,5 +159,4 @@ class DeviceDetailScreen(FotaScreen):
         self.update_header()
 
     def action_copy_id(self) -> None:
-        self.app.copy_to_clipboard(self.key[1])
-        self.notify("Copied the device id to the clipboard", markup=False)
+        copy_values(self.app, [self.key[1]])

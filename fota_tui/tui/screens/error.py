@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static, TextArea
 
+from fota_tui.tui.clipboard import copy_text
 from fota_tui.tui.text import literal, sanitize
 
 
@@ -55,7 +56,7 @@ class ErrorScreen(ModalScreen[None]):
         yield Footer(compact=True)
 
     def action_copy(self) -> None:
-        self.app.copy_to_clipboard(self.traceback)
+        copy_text(self.app, self.traceback)
         self.notify("Traceback copied to the clipboard", title="Copied")
 
     def action_close(self) -> None:

@@ -29,6 +29,7 @@ from fota_tui.models import UpgradeState, utcnow
 from fota_tui.services.export import export_rows
 from fota_tui.services.fleet import FleetDiff, FleetRow, FleetStore, RowKey
 from fota_tui.services.query import Query
+from fota_tui.tui.clipboard import copy_values
 from fota_tui.tui.widgets.table_model import TableModel
 from fota_tui.tui.widgets.table_render import (
     COLUMNS,
@@ -464,9 +465,7 @@ class DeviceTable(ScrollView, can_focus=True):
         if not rows:
             self.notify("Nothing to copy", severity="warning")
             return
-        self.app.copy_to_clipboard("\n".join(row.device_id for row in rows))
-        noun = "id" if len(rows) == 1 else "ids"
-        self.notify(f"Copied {len(rows)} device {noun} to the clipboard", markup=False)
+        copy_values(self.app, [row.device_id for row in rows])
 
     # -- actions -----------------------------------------------------------------
 

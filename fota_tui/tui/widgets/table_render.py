@@ -16,32 +16,9 @@ from typing import Literal
 from rich.cells import cell_len, set_cell_size
 
 from fota_tui.services.fleet import FleetRow
+from fota_tui.text import sanitize
 
 ELLIPSIS = "…"
-
-
-def _placeholder_table() -> dict[int, int]:
-    table = {code: 0x2400 + code for code in range(0x20)}  # ␀ … ␟ (␛ for ESC)
-    table[0x7F] = 0x2421  # ␡
-    for code in range(0x80, 0xA0):  # C1 controls (CSI, OSC, ST…)
-        table[code] = 0xFFFD
-    for code in (0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F)):
-        table[code] = 0xFFFD  # bidi marks/overrides and line/paragraph separators
-    for code in range(0x2066, 0x206A):  # bidi isolates
-        table[code] = 0xFFFD
-    for code in range(0xD800, 0xE000):  # lone surrogates cannot be encoded
-        table[code] = 0xFFFD
-    return table
-
-
-_PLACEHOLDERS = _placeholder_table()
-
-
-def sanitize(text: str) -> str:
-    """Replace characters that could control the terminal with visible placeholders."""
-    if text.isprintable():
-        return text
-    return text.translate(_PLACEHOLDERS)
 
 
 def _head(text: str, cells: int) -> str:
