@@ -153,6 +153,14 @@ class ProviderBadBody(ProviderProtocolError):
     retryable = True
 
 
+class ProviderLimitExceeded(ProviderProtocolError):
+    """A platform's answer broke one of our bounds: a listing with more pages than the cap
+    or a page that repeats, a body larger than the limit, a refresh past its deadline.
+    Work stops there; the provider goes stale with this message."""
+
+    title = "Bound exceeded"
+
+
 class ProviderUnsupported(ProviderError):
     """The platform has no such operation (see ``Capabilities``)."""
 

@@ -72,6 +72,9 @@ class ProviderConfigBase(_Strict):
     verify_tls: bool = True
     status_map: dict[str, UpgradeState] = Field(default_factory=dict)
     rate_limit_per_minute: int | None = Field(None, ge=1)
+    max_pages: int = Field(10_000, ge=1)  # per listing: more is a pager that never ends
+    max_body_mb: float = Field(32.0, gt=0)  # per answer, after decompression
+    settle_seconds: float = Field(600.0, ge=0)  # a lost create is absent only after this
 
     secret_fields: ClassVar[tuple[str, ...]] = ()
 
@@ -158,7 +161,13 @@ class Profile(_Strict):
     environment: Environment = "production"
     read_only: bool = False
     refresh_interval: float = Field(30.0, ge=1)
+    refresh_deadline: float | None = Field(None, ge=1)  # default: see ``deadline``
     providers: list[ProviderConfig] = Field(default_factory=list)
+
+    @property
+    def deadline(self) -> float:
+        """How long one provider's refresh may take: a small multiple of the interval."""
+        return self.refresh_deadline or max(60.0, 4 * self.refresh_interval)
 
     @field_validator("providers")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from abc import ABC, abstractmethod
@@ -13,6 +14,7 @@ from fota_tui.errors import (
     ProviderAuthError,
     ProviderError,
     ProviderProtocolError,
+    ProviderTimeout,
     ProviderUnsupported,
 )
 from fota_tui.models import AuthState, Capabilities, ProviderHealth, ProviderKind, utcnow
@@ -20,6 +22,7 @@ from fota_tui.providers.http import (
     ClientOptions,
     RateLimiter,
     map_transport_error,
+    read_bounded,
     with_retries,
 )
 
@@ -66,10 +69,25 @@ class HttpAdapter(ABC):
         return self.options.build_client()
 
     async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request whose whole answer (however slowly it trickles) must arrive within
+        ``request_deadline`` and fit ``max_body_bytes`` once decompressed."""
         if self.limiter is not None:
             await self.limiter.acquire()
+        auth = kwargs.pop("auth", httpx.USE_CLIENT_DEFAULT)
+        deadline = self.options.request_deadline
         try:
-            return await self.client.request(method, url, **kwargs)
+            async with asyncio.timeout(deadline):
+                request = self.client.build_request(method, url, **kwargs)
+                response = await self.client.send(request, auth=auth, stream=True)
+                try:
+                    await read_bounded(self.name, response, self.options.max_body_bytes)
+                finally:
+                    await response.aclose()
+                return response
+        except TimeoutError:
+            raise ProviderTimeout(
+                self.name, f"{method} {url}: no complete answer within {deadline:.0f} s"
+            ) from None
         except httpx.HTTPError as exc:
             raise map_transport_error(self.name, exc) from None
         except UnicodeEncodeError:  # an id or token from the platform that is not valid text

@@ -8,7 +8,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -21,6 +21,7 @@ from fota_tui.errors import (
     ProviderAuthError,
     ProviderBadBody,
     ProviderError,
+    ProviderLimitExceeded,
     ProviderNotFound,
     ProviderProtocolError,
     ProviderRateLimited,
@@ -117,6 +118,9 @@ class ClientOptions:
     sleep: Sleep = asyncio.sleep
     monotonic: Callable[[], float] = time.monotonic
     max_connections: int = 20  # at least an adapter's concurrency, or requests queue
+    max_pages: int = 10_000  # per listing; more is a pager that never ends
+    max_body_bytes: int = 32 * 1024 * 1024  # per answer, after decompression
+    request_deadline: float = 120.0  # a whole answer, however slowly it trickles
 
     def build_client(
         self, auth: httpx.Auth | None = None, *, concurrency: int = 0, **headers: str
@@ -150,6 +154,52 @@ class ClientOptions:
         """Apply the profile's ``status_map`` override before the built-in table."""
         override = self.status_map.get(str(raw).strip())
         return UpgradeState(override) if override else default
+
+
+class PageGuard:
+    """Bounds one listing: at most ``cap`` pages, and no page may repeat an earlier one
+    (a pager whose cursors or page numbers cycle, or that serves page 1 for ever)."""
+
+    def __init__(self, provider: str, what: str, cap: int) -> None:
+        self.provider, self.what, self.cap = provider, what, cap
+        self.pages = 0
+        self._seen: set[Hashable] = set()
+
+    def announced(self, pages: int) -> int:
+        """Check a page count the platform announced up front; returns it."""
+        if pages > self.cap:
+            raise self._limit(f"the platform announced {pages:,} pages, more than {self.cap:,}")
+        return pages
+
+    def page(self, *keys: Hashable) -> None:
+        """Count one page; each key identifies it one way (its ids, its cursor)."""
+        self.pages += 1
+        if self.pages > self.cap:
+            raise self._limit(f"more than {self.cap:,} pages")
+        for n, key in enumerate(keys):
+            if key is None or key == ():
+                continue
+            if (n, key) in self._seen:
+                raise self._limit(f"page {self.pages} repeats an earlier page")
+            self._seen.add((n, key))
+
+    def _limit(self, why: str) -> ProviderLimitExceeded:
+        return ProviderLimitExceeded(self.provider, f"{self.what}: {why}; stopped reading")
+
+
+async def read_bounded(provider: str, response: httpx.Response, limit: int) -> None:
+    """Read a streamed answer's body (decompressed) up to ``limit`` bytes."""
+    chunks, size = [], 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise ProviderLimitExceeded(
+                provider,
+                f"{response.request.method} {response.request.url.path}: the answer is larger"
+                f" than {limit // (1024 * 1024)} MiB (after decompression); stopped reading",
+            )
+        chunks.append(chunk)
+    response._content = b"".join(chunks)  # what Response.aread() itself sets
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:

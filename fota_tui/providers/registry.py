@@ -43,6 +43,9 @@ def client_options(
         transport=transport,
         status_map={k: v.value for k, v in cfg.status_map.items()},
         rate_limit_per_minute=cfg.rate_limit_per_minute,
+        max_pages=cfg.max_pages,
+        max_body_bytes=int(cfg.max_body_mb * 1024 * 1024),
+        request_deadline=max(60.0, 4 * cfg.timeout),
     )
     if isinstance(cfg, OceanConnectConfig):
         options.ca_bundle = cfg.ca_bundle

@@ -305,7 +305,7 @@ class ConsoleSession:
 
     # -- events ------------------------------------------------------------------
     async def _fetch(self, client: ProviderClient) -> ProviderSnapshot:
-        return await fetch_snapshot(client, now=self.clock.now())
+        return await fetch_snapshot(client, now=self.clock.now(), deadline=self.profile.deadline)
 
     def _on_event(self, event: SchedulerEvent) -> None:
         state = self._states.get(event.provider)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from fota_tui.errors import ProviderError
+from fota_tui.errors import ProviderError, ProviderTimeout
 from fota_tui.models import (
     AuthState,
     Campaign,
@@ -35,8 +35,25 @@ class ProviderSnapshot(BaseModel):
     duration_ms: float = 0.0
 
 
-async def fetch_snapshot(client: ProviderClient, now: datetime | None = None) -> ProviderSnapshot:
-    """Read devices, upgrades and campaigns concurrently. Raises ``ProviderError``."""
+DEFAULT_DEADLINE = 120.0  # seconds; a profile's is ``Profile.deadline``
+
+
+async def fetch_snapshot(
+    client: ProviderClient, now: datetime | None = None, *, deadline: float = DEFAULT_DEADLINE
+) -> ProviderSnapshot:
+    """Read devices, upgrades and campaigns concurrently, within ``deadline`` seconds
+    (a platform that trickles or pages for ever cannot hang a refresh). Raises
+    ``ProviderError``."""
+    try:
+        async with asyncio.timeout(deadline):
+            return await _fetch(client, now)
+    except TimeoutError:
+        raise ProviderTimeout(
+            client.name, f"refresh exceeded {deadline:.0f} s; stopped reading"
+        ) from None
+
+
+async def _fetch(client: ProviderClient, now: datetime | None) -> ProviderSnapshot:
     started = time.monotonic()
 
     async def devices() -> tuple[Device, ...]:

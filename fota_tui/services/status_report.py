@@ -119,12 +119,17 @@ async def collect(
 ) -> StatusReport:
     """Fetch every selected provider concurrently; failures are kept per provider."""
     chosen = [p for p in profile.providers if not providers or p.name in providers]
-    results = await asyncio.gather(*(_one(cfg, transport, groups) for cfg in chosen))
+    results = await asyncio.gather(
+        *(_one(cfg, transport, groups, profile.deadline) for cfg in chosen)
+    )
     return StatusReport(profile.name, utcnow(), list(results), frozenset(states))
 
 
 async def _one(
-    cfg: ProviderConfigBase, transport: httpx.AsyncBaseTransport | None, groups: GroupSource | None
+    cfg: ProviderConfigBase,
+    transport: httpx.AsyncBaseTransport | None,
+    groups: GroupSource | None,
+    deadline: float,
 ) -> ProviderResult:
     result = ProviderResult(cfg.name, cfg.kind.value, warnings=insecure_transport_warnings(cfg))
     try:
@@ -133,7 +138,7 @@ async def _one(
         result.error = exc
         return result
     try:
-        result.snapshot = await fetch_snapshot(client)
+        result.snapshot = await fetch_snapshot(client, deadline=deadline)
         result.warnings += result.snapshot.health.warnings
     except ProviderError as exc:
         result.error = exc

@@ -2,8 +2,22 @@
 
 Spec syntax (CLI ``--faults``): comma-separated ``PLATFORM:FAULT=VALUE`` items, where
 PLATFORM is a platform kind or ``*`` for all, FAULT one of ``FAULTS`` and VALUE a
-probability in [0, 1] (``latency`` takes seconds instead). Example:
+probability in [0, 1]; the ``SETTINGS`` take other values (below). Example:
 ``oceanconnect:throttle=0.2,aovx:malformed=0.05,thingspace:latency=1.5,*:chaos=0.2``.
+
+The real world, beyond errors (each defended against in the product):
+
+- ``late_listing=SECONDS``: created objects appear in listings only that long after their
+  creation (eventual consistency); reads by id see them at once.
+- ``skew=SECONDS``: the platforms' clock runs that far ahead (negative: behind) of ours;
+  every platform timestamp and ``Date`` header carries it (one fleet, so the largest
+  value given wins).
+- ``hostile=1``: every text field the platform controls holds markup, escape sequences,
+  controls, bidi overrides, a lone surrogate or a 10 KB string (``sim/hostile.py``).
+- ``endless=P``: a listing page claims more pages for ever (fresh cursors, a total of
+  10^15) and serves the first page again.
+- ``slow_body=P``: the answer trickles in a few bytes at a time (``SLOW_BODY_SECONDS``).
+- ``bomb=P``: a small gzip answer that inflates to ``BOMB_BYTES``.
 """
 
 from __future__ import annotations
@@ -25,8 +39,14 @@ FAULTS = (
     "truncated",
     "reset",
     "token_expiry",
+    "endless",
+    "slow_body",
+    "bomb",
     "chaos",
 )
+# Not drawn per request: values that shape the platform (seconds, or 0/1).
+SETTINGS = ("latency", "late_listing", "skew", "hostile")
+NAMES = (*FAULTS, *SETTINGS[1:])
 _CHAOS = ("error", "throttle", "malformed", "truncated", "reset", "token_expiry", "slow")
 
 
@@ -79,9 +99,13 @@ class FaultInjector:
 
     def set(self, kind: ProviderKind, **rates: float) -> None:
         for fault, value in rates.items():
-            if fault not in FAULTS:
-                raise UsageError(f"unknown fault {fault!r}; expected one of {', '.join(FAULTS)}")
+            if fault not in NAMES:
+                raise UsageError(f"unknown fault {fault!r}; expected one of {', '.join(NAMES)}")
             self.rates.setdefault(kind, {})[fault] = value
+
+    def setting(self, name: str) -> dict[ProviderKind, float]:
+        """The platforms for which a setting (``SETTINGS``) is on, with its value."""
+        return {k: rates[name] for k, rates in self.rates.items() if rates.get(name)}
 
     def clear(self, kind: ProviderKind | None = None) -> None:
         if kind is None:
@@ -112,7 +136,7 @@ class FaultInjector:
             if not rates:
                 return Decision()
             latency = rates.get("latency", 0.0)
-            for fault in FAULTS[1:]:
+            for fault in FAULTS[1:]:  # the per-request ones
                 p = rates.get(fault, 0.0)
                 if p and self._rng.random() < p:
                     if fault == "chaos":
@@ -147,17 +171,17 @@ def parse_spec(spec: str) -> list[tuple[ProviderKind | None, str, float]]:
             raise UsageError(
                 f"--faults: unknown platform {target!r}; expected {names} or *"
             ) from None
-        if fault not in FAULTS:
+        if fault not in NAMES:
             raise UsageError(
-                f"--faults: unknown fault {fault!r}; expected one of {', '.join(FAULTS)}"
+                f"--faults: unknown fault {fault!r}; expected one of {', '.join(NAMES)}"
             )
         try:
             value = float(value_text)
         except ValueError:
             raise UsageError(f"--faults: {raw!r}: {value_text!r} is not a number") from None
-        if fault != "latency" and not 0 <= value <= 1:
+        if fault not in SETTINGS and not 0 <= value <= 1:
             raise UsageError(f"--faults: {raw!r}: a probability must be between 0 and 1")
-        if value < 0:
-            raise UsageError(f"--faults: {raw!r}: latency must be >= 0 seconds")
+        if fault in ("latency", "late_listing") and value < 0:
+            raise UsageError(f"--faults: {raw!r}: {fault} must be >= 0 seconds")
         items.append((kind, fault, value))
     return items

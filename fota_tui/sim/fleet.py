@@ -201,6 +201,8 @@ class SimFleet:
         self.jobs: dict[ProviderKind, dict[str, SimJob]] = {k: {} for k in ProviderKind}
         self._device_jobs: dict[tuple[ProviderKind, str], list[str]] = {}
         self._ids = random.Random(f"{seed}:ids")
+        self.skew = timedelta(0)  # the platforms' clock minus ours (fault ``skew``)
+        self.listing_lag: dict[ProviderKind, timedelta] = {}  # fault ``late_listing``
 
     # -- identifiers -------------------------------------------------------
     def hex_id(self, length: int = 32, upper: bool = False) -> str:
@@ -212,7 +214,13 @@ class SimFleet:
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
 
     def now(self) -> datetime:
-        return self.clock.now()
+        return self.clock.now() + self.skew
+
+    def listed(self, kind: ProviderKind, created_at: datetime, now: datetime | None = None) -> bool:
+        """Whether a listing shows an object created at ``created_at`` yet: a platform with
+        a listing lag (eventual consistency) shows new objects only some seconds later."""
+        lag = self.listing_lag.get(kind)
+        return not lag or created_at <= (now or self.now()) - lag
 
     # -- devices -----------------------------------------------------------
     def add_device(self, device: SimDevice) -> None:

@@ -42,12 +42,16 @@ class SimResponse:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    trickle: float = 0.0  # seconds the body takes to arrive (fault ``slow_body``)
 
     @classmethod
     def json(
         cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None
     ) -> SimResponse:
-        body = json.dumps(payload, ensure_ascii=False).encode()
+        try:
+            body = json.dumps(payload, ensure_ascii=False).encode()
+        except UnicodeEncodeError:  # a lone surrogate: JSON's own escape carries it
+            body = json.dumps(payload).encode()
         return cls(status, body, {"content-type": "application/json", **(headers or {})})
 
 

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -21,7 +22,9 @@ from fota_tui.sim.dialect import Dialect
 from fota_tui.sim.dialects import dialect_class
 from fota_tui.sim.faults import FaultInjector
 from fota_tui.sim.fleet import SimFleet, Timing
+from fota_tui.sim.hostile import ERROR_TEXT, poison
 from fota_tui.sim.http import SimRequest, SimResponse
+from fota_tui.sim.wire_faults import SLOW_BODY_SECONDS, endless_page, first_page, gzip_bomb, trickle
 
 DEFAULT_DEVICES = 2000
 # Share of the fleet each platform gets.
@@ -50,6 +53,7 @@ class Simulator:
         self.dialects = dialects
         self.faults = faults or FaultInjector()
         self.requests: dict[ProviderKind, int] = dict.fromkeys(dialects, 0)
+        self._poisoned = False
 
     @classmethod
     def build(
@@ -82,7 +86,22 @@ class Simulator:
         for kind, dialect in dialects.items():
             count = max(1, round(devices * _SHARES[kind] / total_share))
             dialect.seed(count, random.Random(f"{seed}:seed:{kind}"))
-        return cls(fleet, dialects, FaultInjector.from_spec(faults, seed=seed))
+        simulator = cls(fleet, dialects, FaultInjector.from_spec(faults, seed=seed))
+        simulator.apply_settings()
+        return simulator
+
+    def apply_settings(self) -> None:
+        """Shape the platforms by the fault settings (``faults.SETTINGS``); call again after
+        changing them at run time."""
+        faults, fleet = self.faults, self.fleet
+        skews = faults.setting("skew").values()
+        fleet.skew = timedelta(seconds=max(skews, key=abs)) if skews else timedelta(0)
+        fleet.listing_lag = {
+            kind: timedelta(seconds=value) for kind, value in faults.setting("late_listing").items()
+        }
+        if faults.setting("hostile") and not self._poisoned:
+            poison(fleet)
+            self._poisoned = True
 
     # -- dispatch ------------------------------------------------------------
     def _split(self, path: str) -> tuple[Dialect | None, str]:
@@ -110,12 +129,20 @@ class Simulator:
         if fault == "reset":
             raise ConnectionDropped("connection reset by peer")
         if fault == "error":
+            if self.faults.setting("hostile").get(dialect.kind):
+                return dialect.error(503, 503, ERROR_TEXT)
             return dialect.server_error()
+        if fault == "endless":
+            return endless_page(dialect.handle(first_page(request)))
+        if fault == "bomb":
+            return gzip_bomb()
         if fault == "throttle":
             return dialect.throttled()
         if fault == "token_expiry":
             dialect.expire_tokens()
         response = dialect.handle(request)
+        if fault == "slow_body":
+            response.trickle = SLOW_BODY_SECONDS
         if fault == "reset_after":
             raise ConnectionDropped("connection reset by peer after the request was handled")
         if fault == "malformed":
@@ -171,6 +198,13 @@ class SimTransport(httpx.AsyncBaseTransport):
             response = await self.simulator.dispatch(sim_request)
         except ConnectionDropped as exc:
             raise httpx.ReadError(str(exc), request=request) from None
+        if response.trickle:
+            return httpx.Response(
+                response.status,
+                headers=response.headers,
+                content=trickle(response.body, response.trickle),
+                request=request,
+            )
         return httpx.Response(
             response.status, headers=response.headers, content=response.body, request=request
         )
@@ -239,7 +273,14 @@ def _make_handler(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(response.body)))
             self.end_headers()
-            self.wfile.write(response.body)
+            if not response.trickle:
+                self.wfile.write(response.body)
+                return
+            step = max(1, len(response.body) // 100)
+            for start in range(0, len(response.body), step):
+                time.sleep(response.trickle / 100)
+                self.wfile.write(response.body[start : start + step])
+                self.wfile.flush()
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 

@@ -238,6 +238,7 @@ class Exchange:
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    sent: bytes = b""  # the request's body (AOVX pages are in it)
 
 
 @dataclass
@@ -250,8 +251,11 @@ class Traffic:
     def by_route(self, route: str) -> list[Exchange]:
         return [e for e in self.exchanges if e.route == route]
 
-    def lookup(self, method: str, path: str, query: str, route: str) -> Exchange | None:
+    def lookup(
+        self, method: str, path: str, query: str, route: str, sent: bytes = b""
+    ) -> Exchange | None:
         for test in (
+            lambda e: (e.method, e.path, e.query, e.sent) == (method, path, query, sent),
             lambda e: (e.method, e.path, e.query) == (method, path, query),
             lambda e: (e.method, e.path) == (method, path),
             lambda e: e.route == route,
@@ -322,6 +326,7 @@ class Recorder(httpx.AsyncBaseTransport):
                 response.status_code,
                 headers,
                 body,
+                request.content,
             )
         )
         return httpx.Response(
@@ -413,7 +418,9 @@ class FuzzTransport(httpx.MockTransport):
                 " (every page after the fuzzed one was empty)",
                 route,
             )
-        recorded = self.traffic.lookup(request.method, path, request.url.query.decode(), route)
+        recorded = self.traffic.lookup(
+            request.method, path, request.url.query.decode(), route, request.content
+        )
         if route == self.target and len(self.served) < self.rounds:
             status, headers, body = self.fuzz(recorded)
             self.served.append(body)
@@ -593,7 +600,7 @@ def fuzz_pager(
         bugs,
         also=(ProviderError,),
     )
-    assert transport.served, f"{op_name} never requested {target}"
+    assert transport.served, f"{op_name} never requested {target}: {outcome} {value!r}"
     if outcome == "error" and op_name == "campaign" and isinstance(value, ProviderNotFound):
         return outcome  # the fuzzed answer no longer lists the campaign
     if outcome == "error":  # allowed only where the platform's error envelope says so

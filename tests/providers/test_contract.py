@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -29,15 +30,18 @@ from fota_tui.config.schema import ProviderConfigBase
 from fota_tui.errors import (
     ProviderBadBody,
     ProviderError,
+    ProviderLimitExceeded,
     ProviderProtocolError,
     ProviderRateLimited,
     ProviderRejected,
+    ProviderTimeout,
     ProviderUnavailable,
 )
 from fota_tui.models import CampaignSpec, ProviderKind, utcnow
 from fota_tui.providers import registry
 from fota_tui.providers.base import ProviderClient
 from fota_tui.providers.http import ClientOptions, RetryPolicy
+from fota_tui.services.snapshot import fetch_snapshot
 from fota_tui.sim.clock import ManualClock
 from fota_tui.sim.demo import demo_profile
 from fota_tui.sim.server import Simulator
@@ -425,3 +429,56 @@ async def test_contract_only_provider_errors_cross_the_boundary(world: World, fa
             outcomes[type(exc).__name__] += 1
     assert world.sim.faults.injected.get(fault), f"no {fault} was injected"
     assert sum(outcomes.values()) == len(OPERATIONS)
+
+
+# -- bounded work: a platform cannot make a refresh hang or eat the memory ----------------
+
+
+def bounded_client(world: World, **limits: object) -> ProviderClient:
+    cfg = world.subject.cfg.model_copy(update=limits)
+    client = registry.build_client(cfg, transport=world.recorder, groups=world.subject.groups)
+    world.clients.append(client)
+    return client
+
+
+async def test_contract_an_endless_pager_is_stopped_and_named(world: World) -> None:
+    client = bounded_client(world, max_pages=20)
+    assert (await boundary(client.health())).ok
+    world.sim.faults.set(world.kind, endless=1.0)
+    with pytest.raises(ProviderLimitExceeded) as caught:
+        await fetch_snapshot(client, deadline=600)
+    assert caught.value.provider == world.subject.cfg.name
+    assert "page" in caught.value.message and "stopped reading" in caught.value.message
+    assert world.recorder.count("") < 400, "the pager went on after the bound"
+
+
+async def test_contract_an_inflating_answer_is_refused_past_the_size_limit(world: World) -> None:
+    client = bounded_client(world, max_body_mb=1)
+    assert (await boundary(client.health())).ok
+    world.sim.faults.script(world.kind, "bomb", path_contains=world.traits.listing, times=9)
+    with pytest.raises(ProviderLimitExceeded) as caught:
+        await fetch_snapshot(client, deadline=600)
+    assert "larger than 1 MiB (after decompression)" in caught.value.message
+
+
+async def test_contract_a_trickling_answer_counts_against_the_refresh_deadline(
+    world: World,
+) -> None:
+    client = world.client()
+    assert (await boundary(client.health())).ok
+    world.sim.faults.script(world.kind, "slow_body", path_contains=world.traits.listing, times=9)
+    with pytest.raises(ProviderTimeout) as caught:
+        await fetch_snapshot(client, deadline=0.3)  # the body would take 30 s
+    assert caught.value.message.startswith("refresh exceeded")
+    assert caught.value.provider == world.subject.cfg.name
+
+
+async def test_contract_hostile_text_and_skew_from_the_simulator_reach_the_domain(
+    world: World,
+) -> None:
+    world.sim.faults.set(world.kind, hostile=1, skew=900)
+    world.sim.apply_settings()
+    snapshot = await fetch_snapshot(world.client(), deadline=600)
+    text = repr((snapshot.devices, snapshot.upgrades, snapshot.campaigns))
+    assert "\\x1b" in text or "\\x00" in text, "the hostile text did not reach the adapter"
+    assert world.sim.fleet.now() - world.time.clock.now() == timedelta(seconds=900)

@@ -78,6 +78,7 @@ from fota_tui.providers.base import GroupSource, LocalGroup, PlannedRequest
 from fota_tui.providers.http import (
     REDACTED,
     ClientOptions,
+    PageGuard,
     ServerClock,
     expect,
     header_time,
@@ -97,7 +98,6 @@ ONLINE = "/system/asset/status/queryTerminalOnlineStatus"
 HISTORY = timedelta(days=90)  # how far back upgrades()/campaigns() read the OTA report
 LOOKAHEAD = timedelta(days=1)  # endTime margin for clock skew
 DETAIL_WINDOW = timedelta(days=3)  # report window around one campaign's send time
-MAX_PAGES = 100_000
 PAGE_SIZE = 500  # rows per page; not published (docs' default 20), a silent cap is detected
 ID_BATCH = 500  # terminal ids per OTA report query; not published
 CONCURRENCY = 8  # requests in flight; not published
@@ -296,7 +296,9 @@ class AovxClient(HttpAdapter):
     async def _rows(self, path: str, query: dict[str, Any]) -> AsyncIterator[list[dict[str, Any]]]:
         """Every row, page by page; pages after the first are fetched concurrently."""
         size = self.page_size
+        guard = PageGuard(self.name, path.rsplit("/", 1)[-1], self.options.max_pages)
         first = await self._page(path, query, 1, size)
+        guard.page(_row_ids(first.rows))
         yield first.rows
         served = len(first.rows)
         if served < size:
@@ -307,12 +309,13 @@ class AovxClient(HttpAdapter):
         pages = first.size
         if first.total is not None and (pages is None or size != self.page_size):
             pages = -(-first.total // size)
-        last = min(pages, MAX_PAGES) if pages is not None else MAX_PAGES
+        last = guard.announced(pages) if pages is not None else self.options.max_pages + 1
 
         def fetch(n: int) -> Callable[[], Awaitable[Page]]:
             return lambda: self._page(path, query, n, size)
 
         async for page in ordered((fetch(n) for n in range(2, last + 1)), self.concurrency):
+            guard.page(_row_ids(page.rows))
             yield page.rows
             if len(page.rows) < size:
                 return
@@ -533,3 +536,9 @@ class AovxClient(HttpAdapter):
 
     async def cancel_campaign(self, campaign_id: str) -> Campaign:
         raise self.unsupported("cancel: an OTA command cannot be withdrawn once sent")
+
+
+def _row_ids(rows: list[dict[str, Any]]) -> tuple[Any, ...] | None:
+    """A page's identity for the repeat check: its records' ids (``mark`` on reports)."""
+    ids = tuple(row.get("mark") or row.get("id") for row in rows if isinstance(row, dict))
+    return ids if any(i is not None for i in ids) else None

@@ -58,6 +58,7 @@ from fota_tui.providers.adapter import HttpAdapter
 from fota_tui.providers.base import GroupSource, PlannedRequest
 from fota_tui.providers.http import (
     ClientOptions,
+    PageGuard,
     RateLimiter,
     loads_or_none,
     parse_json,
@@ -111,15 +112,13 @@ FIELDS = {
     "123034": "policy.endTime",
 }
 
-MAX_PAGES = 10_000  # no listing is followed further, whatever its totalCount claims
-
 PageT = TypeVar("PageT", bound=Page)
 T = TypeVar("T")
 
 
 def page_count(total: int, size: int) -> int:
-    """Pages holding ``total`` records (an integer ceiling: totals may be huge), capped."""
-    return min(max(0, -(-total // size)), MAX_PAGES)
+    """Pages holding ``total`` records (an integer ceiling: totals may be huge)."""
+    return max(0, -(-total // size))
 
 
 class WindowLimiter(RateLimiter):
@@ -269,6 +268,9 @@ class OceanConnectClient(HttpAdapter):
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
 
+    def _guard(self, what: str) -> PageGuard:
+        return PageGuard(self.name, what.rsplit("/", 1)[-1], self.options.max_pages)
+
     async def _page(
         self, path: str, params: dict[str, Any], page_no: int, size: int, model: type[PageT]
     ) -> PageT:
@@ -279,16 +281,19 @@ class OceanConnectClient(HttpAdapter):
         self, path: str, params: dict[str, Any], size: int, model: type[PageT]
     ) -> AsyncIterator[PageT]:
         """Every page in order: page 0 first (for ``totalCount``), then the rest."""
+        guard = self._guard(path)
         first = await self._page(path, params, 0, size, model)
+        guard.page(_row_ids(first))
         yield first
         if not _rows(first):
             return
         calls = (
             partial(self._page, path, params, n, size, model)
-            for n in range(1, page_count(first.totalCount, size))
+            for n in range(1, guard.announced(page_count(first.totalCount, size)))
         )
         async with aclosing(self._ordered(calls)) as pages:
             async for page in pages:
+                guard.page(_row_ids(page))
                 yield page
                 if not _rows(page):  # fewer records than totalCount promised
                     return
@@ -314,9 +319,10 @@ class OceanConnectClient(HttpAdapter):
         Pages are planned lazily; a task's first short or empty page ends its listing
         (pages of it already in flight are dropped), so a huge ``total`` costs nothing."""
         size = self.task_page_size
+        guards = [self._guard(f"task {info.operationId} subtasks") for info in tasks]
         planned = [
-            max(1, page_count(info.staResult.total if info.staResult else 0, size))
-            for info in tasks
+            max(1, guard.announced(page_count(info.staResult.total if info.staResult else 0, size)))
+            for guard, info in zip(guards, tasks, strict=True)
         ]
         ended: set[int] = set()  # tasks whose listing came to an end
 
@@ -337,6 +343,7 @@ class OceanConnectClient(HttpAdapter):
                 if index in ended:
                     continue
                 info = tasks[index]
+                guards[index].page(_row_ids(page))
                 for sub in page.data:
                     yield info, sub
                 if len(page.data) < size:
@@ -345,14 +352,10 @@ class OceanConnectClient(HttpAdapter):
                 # staResult undercounted: after its last planned page, fetch what
                 # totalCount still promises (up to a short page).
                 last = n == planned[index] - 1
-                while (
-                    last
-                    and len(page.data) >= size
-                    and (n + 1) * size < page.totalCount
-                    and n + 1 < MAX_PAGES
-                ):
+                while last and len(page.data) >= size and (n + 1) * size < page.totalCount:
                     n += 1
                     _, _, page = await fetch(index, n)
+                    guards[index].page(_row_ids(page))
                     for sub in page.data:
                         yield info, sub
 
@@ -481,6 +484,15 @@ class OceanConnectClient(HttpAdapter):
 
     async def cancel_campaign(self, campaign_id: str) -> Campaign:
         raise self.unsupported("stop or cancel for upgrade tasks in IODM northbound v1.5.0")
+
+
+def _row_ids(page: Page) -> tuple[Any, ...] | None:
+    """A page's identity for the repeat check: its records' ids."""
+    ids = tuple(
+        getattr(row, "subOperationId", None) or getattr(row, "deviceId", None)
+        or getattr(row, "operationId", None) for row in _rows(page)
+    )  # fmt: skip
+    return ids if any(i is not None for i in ids) else None
 
 
 def _rows(page: Page) -> list[Any]:

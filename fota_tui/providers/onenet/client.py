@@ -61,6 +61,7 @@ from fota_tui.providers.adapter import HttpAdapter
 from fota_tui.providers.base import GroupSource, LocalGroup, PlannedRequest
 from fota_tui.providers.http import (
     ClientOptions,
+    PageGuard,
     RateLimiter,
     ServerClock,
     expect,
@@ -101,7 +102,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PER_PAGE = 100  # documented maximum for /devices; used for history too
-MAX_PAGES = 10000  # /devices page limit
 HISTORY_DAYS = 90
 _FIELD = re.compile(r"(?:required|parameter|limit):\s*([a-z][a-z_]*)(?:$|\s+(?:must|is|needs|can))")
 
@@ -279,12 +279,15 @@ class OneNetClient(HttpAdapter):
         """Every page of ``/devices``: page 1 for ``total_count``, then the rest
         ``concurrency`` at a time, up to the first short or empty page (a ``total_count``
         may promise more than there is)."""
+        guard = PageGuard(self.name, "devices", self.options.max_pages)
         first = await self._device_page(1)
-        pages = min(max(0, -(-(first.total_count or 0) // PER_PAGE)), MAX_PAGES)
+        guard.page(tuple(r.id for r in first.devices))
+        pages = guard.announced(max(0, -(-(first.total_count or 0) // PER_PAGE)))
         listed, after = [first], 2
         while len(listed[-1].devices) >= PER_PAGE and after <= pages:
             window = range(after, min(after + self.concurrency, pages + 1))
             for page in await self._bounded([partial(self._device_page, n) for n in window]):
+                guard.page(tuple(r.id for r in page.devices))
                 listed.append(page)
                 if len(page.devices) < PER_PAGE:
                     break
@@ -329,6 +332,7 @@ class OneNetClient(HttpAdapter):
     async def _history(self, imei: str, start: datetime) -> list[Command]:
         items: list[Command] = []
         page = 1
+        guard = PageGuard(self.name, f"command history of {imei}", self.options.max_pages)
         while True:
             params = {
                 "imei": imei,
@@ -339,6 +343,7 @@ class OneNetClient(HttpAdapter):
             }
             data = await self._get("/nbiot/offline/history", params, imei=imei)
             parsed = parse(self.name, CommandPage, data, "GET /nbiot/offline/history data")
+            guard.page(tuple(c.cmd_uuid for c in parsed.items))
             items.extend(parsed.items)
             if not parsed.items or page * PER_PAGE >= (parsed.total_count or 0):
                 return items

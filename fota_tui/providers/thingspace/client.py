@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar
@@ -60,6 +60,7 @@ from fota_tui.providers.base import GroupSource, PlannedRequest
 from fota_tui.providers.http import (
     REDACTED,
     ClientOptions,
+    PageGuard,
     damaged_error,
     loads_or_none,
     parse_json,
@@ -234,27 +235,38 @@ class ThingSpaceClient(HttpAdapter):
             await self._get(f"/fota/v1/firmware/{self._acc}", "firmware", list[V1Firmware])
 
     # -- cursor pagers -------------------------------------------------------------
+    def _guard(self, what: str) -> PageGuard:
+        return PageGuard(self.name, what, self.options.max_pages)
+
     @staticmethod
-    def _next(what: str, provider: str, cursor: str | None, seen: set[str]) -> str:
-        if not cursor or cursor in seen:
+    def _next(
+        what: str, provider: str, cursor: str | None, seen: PageGuard, ids: Iterable[Any]
+    ) -> str:
+        """The next cursor: present, and neither it nor the page's records seen before in
+        this listing (a pager that cycles or serves one page for ever), within the cap."""
+        if not cursor:
             raise ProviderProtocolError(
                 provider, f"{what}: more pages announced but no new cursor ({cursor!r})"
             )
-        seen.add(cursor)
+        seen.page(cursor, tuple(ids))
         return cursor
 
     async def _v1_report(self, status: str) -> list[V1Upgrade]:
-        what, start, seen, out = f"v1 upgrades {status}", "0", {"0"}, []
+        what, start, out = f"v1 upgrades {status}", "0", []
+        seen = self._guard(what)
+        seen.page(start)
         while True:
             path = f"/fota/v1/reports/{self._acc}/status/{status}/index/{path_segment(self.name, start)}"
             page: V1Report = await self._get(path, what, V1Report)
             out.extend(page.reportList)
             if not page.hasMoreFlag:
                 return out
-            start = self._next(what, self.name, page.cursor, seen)
+            start = self._next(what, self.name, page.cursor, seen, (u.id for u in page.reportList))
 
     async def devices(self) -> AsyncIterator[Device]:
-        what, start, seen = "v1 devices", "0", {"0"}
+        what, start = "v1 devices", "0"
+        seen = self._guard(what)
+        seen.page(start)
         while True:
             with self.auth.call():
                 page: V1DevicePage = await self._get(
@@ -266,10 +278,12 @@ class ThingSpaceClient(HttpAdapter):
                 yield norm.device(self.name, item)
             if not page.hasMoreData:
                 return
-            start = self._next(what, self.name, page.lastSeenDeviceId, seen)
+            ids = (d.deviceId for d in page.deviceList)
+            start = self._next(what, self.name, page.lastSeenDeviceId, seen, ids)
 
     async def _v3_by_status(self, status: str) -> list[V3Campaign]:
-        what, seen = f"v3 campaigns {status}", set[str]()
+        what = f"v3 campaigns {status}"
+        seen = self._guard(what)
         out: list[V3Campaign] = []
         params = {"campaignStatus": status}
         while True:
@@ -290,11 +304,12 @@ class ThingSpaceClient(HttpAdapter):
             if not page.hasMoreData:
                 return out
             params["lastSeenCampaignId"] = self._next(
-                what, self.name, page.lastSeenCampaignId, seen
+                what, self.name, page.lastSeenCampaignId, seen, (c.id for c in page.campaignList)
             )
 
     async def _v3_devices(self, campaign: V3Campaign) -> list[DeviceUpgrade]:
-        what, seen = f"v3 campaign {campaign.id} devices", set[str]()
+        what = f"v3 campaign {campaign.id} devices"
+        seen = self._guard(what)
         out: list[DeviceUpgrade] = []
         path = (
             f"/fota/v3/reports/{self._acc}/campaigns/{path_segment(self.name, campaign.id)}/devices"
@@ -307,7 +322,9 @@ class ThingSpaceClient(HttpAdapter):
             )
             if not page.hasMoreData:
                 return out
-            params["lastSeenDeviceId"] = self._next(what, self.name, page.lastSeenDeviceId, seen)
+            params["lastSeenDeviceId"] = self._next(
+                what, self.name, page.lastSeenDeviceId, seen, (d.deviceId for d in page.deviceList)
+            )
 
     # -- listings ------------------------------------------------------------------
     async def _v3_campaigns(self) -> list[V3Campaign]:

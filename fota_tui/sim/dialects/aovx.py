@@ -264,6 +264,8 @@ class AovxDialect(Dialect):
                 seen.add(job.job_id)
                 if target.added_at > now or not start <= target.added_at <= end:
                     continue
+                if not self.fleet.listed(self.kind, target.added_at, now):
+                    continue
                 rows.append(ota_record(job, target, device.extra["terminalNum"], now))
         rows.sort(key=lambda r: (-r["sendTimestamp"], r["mark"]))
         return page_payload(rows, page, size, as_strings=self._strings(page))

@@ -200,7 +200,9 @@ class TaskApi:
         now = self.fleet.now()
         wanted = _status_filter(query.get("operationStatus"))
         jobs = sorted(
-            self.fleet.jobs[KIND].values(), key=lambda j: (j.created_at, j.job_id), reverse=True
+            (j for j in self.fleet.jobs[KIND].values() if self.fleet.listed(KIND, j.created_at)),
+            key=lambda j: (j.created_at, j.job_id),
+            reverse=True,
         )
         rendered = []
         for job in jobs:

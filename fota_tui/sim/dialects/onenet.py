@@ -404,7 +404,8 @@ class OneNetDialect(Dialect):
             c
             for c in self.book.commands(device, self.fleet.now())
             if c.create_time >= start and (end is None or c.create_time <= end)
-        ]
+            and self.fleet.listed(self.kind, c.create_time)
+        ]  # fmt: skip
         cmds.sort(key=lambda c: (c.create_time, c.order, c.uuid), reverse=sort == "DESC")
         chunk = cmds[(page - 1) * per_page : page * per_page]
         return self.ok({"total_count": len(cmds), "items": [c.item() for c in chunk]})

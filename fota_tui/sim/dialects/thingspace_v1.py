@@ -52,7 +52,8 @@ class V1Api:
             j
             for j in self.fleet.jobs[self.d.kind].values()
             if j.meta.get("api") == "v1" and j.created_at >= cutoff
-        ]
+            and self.fleet.listed(self.d.kind, j.created_at)
+        ]  # fmt: skip
         return sorted(jobs, key=lambda j: (j.created_at, j.job_id))
 
     def job(self, request: SimRequest) -> SimJob:

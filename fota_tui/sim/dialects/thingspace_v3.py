@@ -50,7 +50,11 @@ class V3Api:
 
     # -- lookups ---------------------------------------------------------------
     def jobs(self) -> list[SimJob]:
-        jobs = [j for j in self.fleet.jobs[self.d.kind].values() if j.meta.get("api") == "v3"]
+        jobs = [
+            j
+            for j in self.fleet.jobs[self.d.kind].values()
+            if j.meta.get("api") == "v3" and self.fleet.listed(self.d.kind, j.created_at)
+        ]
         return sorted(jobs, key=lambda j: (j.created_at, j.job_id))
 
     def job(self, request: SimRequest) -> SimJob:
