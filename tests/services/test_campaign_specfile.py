@@ -153,3 +153,39 @@ def test_round_trip_through_toml(tmp_path):
 def test_parse_time_rejects_garbage():
     assert parse_time("soon")[0] is None
     assert parse_time(True)[0] is None
+
+
+def _devices_file_error(tmp_path: Path, target: str) -> str:
+    path = write(tmp_path, f'provider = "p"\nfirmware = "f"\ndevices_file = "{target}"\n')
+    with pytest.raises(ConfigError) as info:
+        load_spec_file(path)
+    assert info.value.key == "devices_file"
+    return str(info.value)
+
+
+def test_a_secret_file_named_as_devices_file_is_refused_without_echoing_it(tmp_path):
+    (tmp_path / "creds").write_text("user=admin\npassword=hunter2-secret\n")
+    text = _devices_file_error(tmp_path, "creds")
+    assert "line 1: not a device id" in text and "right file" in text
+    assert "hunter2" not in text and "admin" not in text
+    (tmp_path / "key.pem").write_text("-----BEGIN PRIVATE KEY-----\nMIIEv+QIB/ADAN\n")
+    assert "MIIE" not in _devices_file_error(tmp_path, "key.pem")
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "/dev/null"])
+def test_a_device_is_never_read_as_a_devices_file(tmp_path, target):
+    assert "is not a regular file" in _devices_file_error(tmp_path, target)
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pipe")  # opening it for reading would block for ever
+    assert "is not a regular file" in _devices_file_error(tmp_path, "pipe")
+
+
+def test_a_devices_file_over_the_size_limit_is_refused(tmp_path):
+    with (tmp_path / "huge.csv").open("wb") as handle:
+        handle.truncate(9 * 1024 * 1024)  # sparse: costs no disk
+    text = _devices_file_error(tmp_path, "huge.csv")
+    assert "9.0 MiB" in text and "at most 8 MiB" in text

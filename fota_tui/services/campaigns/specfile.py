@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -171,20 +172,39 @@ def _read_devices_file(value: Any, base: Path) -> tuple[list[str], str]:
     return read_id_file(value, base.parent)
 
 
+MAX_ID_FILE_BYTES = 8 * 1024 * 1024  # about 400,000 ids
+ID_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+
 def read_id_file(path_text: str, base: Path | None = None) -> tuple[list[str], str]:
     """The ids in the first column of a CSV file, or ``([], why not)``.
 
-    Blank cells, ``#`` comments and a header cell (``imei``, ``device_id``…) are skipped.
+    Only a regular file under ``MAX_ID_FILE_BYTES`` is read (not a device, a FIFO or a
+    directory). Blank cells, ``#`` comments and a header cell (``imei``, ``device_id``…)
+    are skipped; every other cell must look like a device id, and one that does not is
+    named by its line, never echoed (the file may not be what the user meant: a secret).
     """
     target = Path(path_text.strip()).expanduser()
     if not target.is_absolute() and base is not None:
         target = base / target
     try:
-        text = target.read_text(encoding="utf-8-sig")
+        info = target.stat()
+        if stat.S_ISDIR(info.st_mode):
+            return [], f"{target} is a directory; expected a CSV file of device ids"
+        if not stat.S_ISREG(info.st_mode):
+            return [], f"{target} is not a regular file; expected a CSV file of device ids"
+        if info.st_size > MAX_ID_FILE_BYTES:
+            return [], (
+                f"{target} is {info.st_size / 1048576:.1f} MiB; a device id file may be at"
+                f" most {MAX_ID_FILE_BYTES // 1048576} MiB"
+            )
+        with target.open("rb") as handle:
+            raw = handle.read(MAX_ID_FILE_BYTES + 1)
+        if len(raw) > MAX_ID_FILE_BYTES:
+            return [], f"{target} grew past {MAX_ID_FILE_BYTES // 1048576} MiB while read"
+        text = raw.decode("utf-8-sig")
     except FileNotFoundError:
         return [], f"file not found ({target})"
-    except IsADirectoryError:
-        return [], f"{target} is a directory; expected a CSV file of device ids"
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or "not UTF-8 text"
         return [], f"cannot read {target} ({reason})"
@@ -195,6 +215,11 @@ def read_id_file(path_text: str, base: Path | None = None) -> tuple[list[str], s
             continue
         if row_no == 0 and cell.lower() in _HEADER_CELLS:
             continue
+        if not ID_SHAPE.fullmatch(cell):
+            return [], (
+                f"{target}, line {row_no + 1}: not a device id (expected letters, digits and"
+                " . _ : - up to 128 characters); is this the right file?"
+            )
         ids.append(cell)
     if not ids:
         return [], f"{target} holds no device ids (first column)"
