@@ -194,6 +194,7 @@ class Campaign(_Record):
     start_at: UtcDatetime | None = None
     end_at: UtcDatetime | None = None
     local: bool = False  # True when the platform has no such object and fota-tui groups it
+    device_groups: tuple[str, ...] = ()  # the groups a task targets (OceanConnect)
 
     @property
     def active(self) -> bool:

@@ -202,6 +202,8 @@ def _load(args: argparse.Namespace, ctx: Context) -> Any:
 
 async def _preview(ctx: Context, loaded: Any, split: bool) -> Any:
     service = ctx.session.service(loaded.spec.provider)
+    for entry in await service.reconcile_pending():  # the preview holds back what is open
+        print(f"{service.name}: {entry.submission_id}: {clean(entry.events[-1].note)}")
     return await service.preview(loaded.spec, split=split or loaded.split)
 
 
@@ -373,13 +375,18 @@ def print_submission(submission: Any, ctx: Context) -> int:
         print(f"{submission.not_sent} job(s) not sent because an earlier job did not succeed.")
     if submission.outcome == "unknown":
         print(
-            "The platform's answer was lost and it could not be checked yet; nothing will be"
-            " sent again until 'fota-tui campaign list' has reconciled it."
+            "The outcome is uncertain: the platform's answer was lost and the platform does"
+            " not show the campaign yet. Nothing will be sent to these devices until it is"
+            " resolved; 'fota-tui campaign journal' reconciles and shows it."
         )
     if ctx.demo:
         print("(demo: the simulator and its journal end with this command)")
     else:
         print(f"Journal: {ctx.session.journal.folder}")
+    if submission.outcome == "unknown":
+        from fota_tui.services.campaigns.submit import UNCERTAIN_EXIT
+
+        return UNCERTAIN_EXIT
     return 0 if submission.outcome == "created" else 1
 
 
@@ -527,9 +534,26 @@ def run_cancel(args: argparse.Namespace) -> int:
         return _run(ctx, work)
 
 
+async def _reconcile_journal(ctx: Context, names: list[str]) -> None:
+    """Settle what is open (and look again for what was concluded absent lately)."""
+    open_ = {e.provider for e in ctx.session.journal.entries() if e.unresolved or e.absent_since}
+    for name in (n for n in names if n in open_):
+        try:
+            await ctx.session.service(name).reconcile_pending()
+        except (ProviderError, ConfigError) as exc:
+            print(f"fota-tui: {name}: not reconciled: {exc.title}: {exc.message}", file=sys.stderr)
+
+
+def _journal_state(entry: Any) -> str:
+    if entry.corrected:
+        return f"{entry.state} (corrected)"
+    return entry.state + (" (reconciled)" if entry.reconciled else "")
+
+
 def run_journal(args: argparse.Namespace) -> int:
     with _context(args) as ctx:
         names = ctx.providers(args.provider)
+        _run(ctx, lambda: _reconcile_journal(ctx, names))
         entries = [e for e in ctx.session.journal.entries() if e.provider in names]
         for skipped in ctx.session.journal.skipped:
             print(f"fota-tui: unreadable journal entry skipped: {skipped}", file=sys.stderr)
@@ -544,11 +568,14 @@ def run_journal(args: argparse.Namespace) -> int:
                 e.provider,
                 e.submission_id,
                 f"{e.part}/{e.parts}",
-                e.state + (" (reconciled)" if e.reconciled else ""),
+                _journal_state(e),
                 ", ".join(e.campaign_ids) or "-",
                 str(len(e.device_ids)),
             ]
             for e in entries
         ]
         _table(rows)
+        for e in entries:
+            if e.unresolved or e.corrected:
+                print(f"{e.submission_id}: {clean(e.events[-1].note)}")
         return 0

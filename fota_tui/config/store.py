@@ -8,13 +8,14 @@ Every problem becomes a ``ConfigError`` naming the file and the dotted key (or l
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import sys
 import tempfile
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,11 +32,25 @@ if sys.platform == "win32":  # pragma: no cover - POSIX is the supported platfor
     def _lock_fd(fd: int) -> None:
         msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
 
+    def _try_lock_fd(fd: int) -> bool:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
 else:
     import fcntl
 
     def _lock_fd(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_EX)
+
+    def _try_lock_fd(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
 
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -279,6 +294,47 @@ def file_lock(path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+@asynccontextmanager
+async def waiting_file_lock(
+    path: Path,
+    holder: str,
+    *,
+    wait: float,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    poll: float = 0.1,
+) -> AsyncIterator[None]:
+    """Hold an exclusive lock on ``<path>.lock`` without blocking the event loop, waiting
+    up to ``wait`` seconds for another holder. ``holder`` (who we are) is written into the
+    lock file; on time-out ``LockBusy`` says who holds it."""
+    try:
+        _ensure_dir(path.parent)
+        fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the lock file ({exc.strerror})", path=str(path)) from None
+    try:
+        waited = 0.0
+        while not _try_lock_fd(fd):
+            if waited >= wait:
+                os.lseek(fd, 0, os.SEEK_SET)
+                other = os.read(fd, 200).decode("utf-8", "replace").strip()
+                raise LockBusy(other or "another process", waited)
+            await sleep(poll)
+            waited += poll
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, holder.encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+class LockBusy(Exception):
+    """``waiting_file_lock`` gave up: ``holder`` kept the lock for ``waited`` seconds."""
+
+    def __init__(self, holder: str, waited: float) -> None:
+        super().__init__(holder)
+        self.holder, self.waited = holder, waited
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -161,7 +161,7 @@ def test_list_reconciles_a_lost_answer_left_unknown(capsys, monkeypatch, product
     argv = ["campaign", "apply", "--profile", "prod", "--yes", str(campaign)]
 
     code, out, _ = run(capsys, monkeypatch, *argv)
-    assert code == 1 and ": unknown" in out and "nothing will be sent again" in out
+    assert code == 3 and ": unknown" in out and "The outcome is uncertain" in out
     assert len(set(sim.fleet.jobs[AX]) - before) == 1
 
     down["now"] = False

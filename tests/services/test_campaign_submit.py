@@ -3,6 +3,7 @@ platform's requests, exactly-once under a lost answer, crash recovery and blocki
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import stat
@@ -316,8 +317,9 @@ async def test_lost_answer_after_create_gives_exactly_one_campaign(env, kind):
 
 
 @pytest.mark.parametrize("kind", [TS, OC, AX])
-async def test_dropped_request_is_reconciled_as_not_created(env, kind):
-    """The connection drops before the platform handles it: nothing exists, nothing resent."""
+async def test_dropped_request_is_concluded_absent_only_after_the_settle_period(env, kind):
+    """The connection drops before the platform handles it: nothing exists, nothing resent,
+    and absence is concluded only once a late listing can no longer explain it."""
     service = env.service(kind)
     preview = await service.preview(await make_spec(env, kind))
     before = env.jobs(kind)
@@ -327,13 +329,21 @@ async def test_dropped_request_is_reconciled_as_not_created(env, kind):
 
     assert env.jobs(kind) == before
     (entry,) = submission.entries
-    assert entry.state == "failed" and entry.reconciled and not entry.campaign_ids
-    assert "nothing was created" in entry.events[-1].note
-    assert submission.outcome == "failed"
+    assert entry.state == "unknown" and submission.outcome == "unknown"
+    assert "not visible on the platform yet" in entry.events[-1].note
+    with pytest.raises(SubmissionBlocked, match="concluded absent at"):
+        await service.submit(dataclasses.replace(preview, batch_id="ft-000000000001"))
+
+    env.clock.advance(service.submitter.settle_period.total_seconds() + 1)
+    (settled,) = await service.reconcile_pending()
+    assert settled.state == "failed" and settled.reconciled and not settled.campaign_ids
+    assert "nothing was created" in settled.events[-1].note and settled.absent_since
+    assert env.jobs(kind) == before
 
 
 async def test_resend_after_a_verified_absence_creates_one(env):
     service = env.service(OC)
+    service.submitter.settle_period = timedelta(0)  # a platform that lists at once
     preview = await service.preview(await make_spec(env, OC))
     before = env.jobs(OC)
     env.sim.faults.script(OC, "reset", method="POST", path_contains=CREATE_PATH[OC])
@@ -343,6 +353,169 @@ async def test_resend_after_a_verified_absence_creates_one(env):
     assert len(env.jobs(OC) - before) == 1
     (entry,) = submission.entries
     assert entry.state == "created" and entry.attempts == 2
+
+
+# -- the real world: late listings, skewed clocks, two submitters, groups, full disks -----
+
+
+@pytest.mark.parametrize("kind", [TS, OC, AX])
+async def test_a_late_listing_never_leads_to_a_second_campaign(env, kind):
+    """The platform creates the campaign, the answer is lost, and the campaign is listed
+    only 45 s later: the entry stays unknown, blocks a second apply, then is found."""
+    env.sim.faults.set(kind, late_listing=45)
+    env.sim.apply_settings()
+    service = env.service(kind)
+    spec = await make_spec(env, kind)
+    preview = await service.preview(spec)
+    before = env.jobs(kind)
+    env.sim.faults.script(kind, "reset_after", method="POST", path_contains=CREATE_PATH[kind])
+
+    submission = await service.submit(preview)
+    (entry,) = submission.entries
+    assert len(env.jobs(kind) - before) == 1  # the platform did create it
+    assert entry.state == "unknown", entry.events[-1].note
+
+    # The operator applies the same file again (a new preview): nothing is sent.
+    with pytest.raises(SubmissionBlocked):
+        await service.submit(await service.preview(spec))
+    assert len(env.jobs(kind) - before) == 1
+
+    env.clock.advance(50)  # the listing catches up
+    (settled,) = await service.reconcile_pending()
+    assert settled.state == "created" and settled.campaign_ids
+    assert len(env.jobs(kind) - before) == 1
+
+
+@pytest.mark.parametrize("kind", [TS, OC, AX])
+async def test_an_entry_concluded_absent_is_corrected_when_the_platform_lists_it(env, kind):
+    """A platform that lists later than the settle period: the wrong conclusion is
+    corrected, visibly, when the campaign appears."""
+    if kind is AX:
+        pytest.skip("AOVX groupings live in the journal: a failed entry has no grouping")
+    env.sim.faults.set(kind, late_listing=3600)
+    env.sim.apply_settings()
+    service = env.service(kind)
+    preview = await service.preview(await make_spec(env, kind))
+    env.sim.faults.script(kind, "reset_after", method="POST", path_contains=CREATE_PATH[kind])
+    await service.submit(preview)
+    env.clock.advance(service.submitter.settle_period.total_seconds() + 1)
+    (concluded,) = await service.reconcile_pending()
+    assert concluded.state == "failed" and concluded.absent_since is not None
+
+    env.clock.advance(3600)
+    (corrected,) = await service.reconcile_pending()
+    assert corrected.state == "created" and corrected.corrected and corrected.campaign_ids
+    assert corrected.events[-1].note.startswith("corrected:")
+    assert await service.reconcile_pending() == []  # once
+
+
+@pytest.mark.parametrize("kind", [TS, OC, AX])
+async def test_a_laptop_clock_15_minutes_fast_does_not_hide_a_created_campaign(env, kind):
+    env.sim.faults.set(kind, skew=-15 * 60)  # the platform is 15 min behind the laptop
+    env.sim.apply_settings()
+    service = env.service(kind)
+    preview = await service.preview(await make_spec(env, kind))
+    before = env.jobs(kind)
+    env.sim.faults.script(kind, "reset_after", method="POST", path_contains=CREATE_PATH[kind])
+
+    (entry,) = (await service.submit(preview)).entries
+
+    assert entry.state == "created", entry.events[-1].note
+    assert set(entry.campaign_ids) <= env.jobs(kind) - before | set(entry.campaign_ids)
+    assert len(env.jobs(kind) - before) == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_two_submitters_of_the_same_file_create_one_campaign(env, tmp_path, kind):
+    """Two processes (two engineers, a script and the console) apply one file at once."""
+    other = open_session(demo_profile(env.sim), env.data, transport=env.gate, now=env.clock.now)
+    try:
+        first, second = env.service(kind), other.service(f"{kind.value}-demo")
+        second.client.options.sleep = no_sleep
+        spec = await make_spec(env, kind)
+        a, b = await first.preview(spec), await second.preview(spec)
+        assert a.ok and b.ok and a.batch_id != b.batch_id
+        before = env.jobs(kind)
+        results = await asyncio.gather(first.submit(a), second.submit(b), return_exceptions=True)
+        blocked = [r for r in results if isinstance(r, SubmissionBlocked)]
+        done = [r for r in results if not isinstance(r, BaseException)]
+        assert len(blocked) == 1 and len(done) == 1, results
+        assert "just submitted" in blocked[0].message
+        if kind is not ON:
+            assert len(env.jobs(kind) - before) == 1
+        targets = Counter(
+            t for j in env.jobs(kind) - before for t in env.sim.fleet.jobs[kind][j].targets
+        )
+        assert set(targets.values()) <= {1}
+    finally:
+        await other.aclose()
+
+
+async def test_a_busy_submit_lock_refuses_with_who_holds_it(env):
+    service = env.service(TS)
+    preview = await service.preview(await make_spec(env, TS))
+    service.submitter.lock_wait = 0.0
+    async with service.journal.submit_lock(service.name, wait=0, sleep=no_sleep):
+        with pytest.raises(SubmissionBlocked, match=r"another fota-tui \(.*pid"):
+            await service.submit(preview)
+    assert (await service.submit(preview)).outcome == "created"
+
+
+async def test_an_oceanconnect_group_with_an_active_task_takes_no_second(env):
+    service = env.service(OC)
+    dialect = env.sim.dialects[OC]
+    group = next(g for g in dialect.groups.values() if g.device_ids)  # type: ignore[attr-defined]
+    firmware = next(
+        fw for fw in await service.firmware()
+        if fw.model == group.model and fw.file_type == "firmware"
+    )  # fmt: skip
+    now = env.clock.now()
+    spec = CampaignSpec(
+        provider=service.name,
+        firmware=firmware.firmware_id,
+        device_groups=[group.name],
+        execute_type=ExecuteType.CUSTOM,
+        start_at=now + timedelta(hours=1),
+        end_at=now + timedelta(days=1),
+        options={"manufacturer": group.manufacturer, "device_type": group.device_type,
+                 "model": group.model},
+    )  # fmt: skip
+    busy = [c for c in await service.campaigns() if c.active and group.name in c.device_groups]
+    if busy:  # the seed may already have one: the guard must say so
+        assert not (await service.preview(spec)).ok
+        return
+    first = await service.preview(spec)
+    assert first.ok, first.problems
+    assert (await service.submit(first)).outcome == "created"
+    again = await service.preview(spec)
+    assert not again.ok
+    assert any("already in active task" in p.message for p in again.problems_for("device_groups"))
+
+
+async def test_a_journal_that_cannot_be_written_after_a_create_says_the_campaign_exists(
+    env, monkeypatch
+):
+    from fota_tui.errors import ConfigError
+    from fota_tui.services.campaigns.submit import JournalNotWritten
+
+    service = env.service(TS)
+    preview = await service.preview(await make_spec(env, TS))
+    before = env.jobs(TS)
+    real = service.journal.update
+
+    def full_disk(entry, **changes):
+        if changes.get("state") == "created":
+            raise ConfigError("cannot write the file (No space left on device)", path="x")
+        return real(entry, **changes)
+
+    monkeypatch.setattr(service.journal, "update", full_disk)
+    with pytest.raises(JournalNotWritten) as caught:
+        await service.submit(preview)
+    (created,) = env.jobs(TS) - before
+    message = caught.value.message
+    assert created in message and "exists" in message and "No space left" in message
+    assert "do not apply this file again" in message
+    assert caught.value.exit_code == 3 and "nothing has been sent" not in message
 
 
 async def test_definite_rejection_is_failed_without_reconciling(env):

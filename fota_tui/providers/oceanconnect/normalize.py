@@ -172,6 +172,7 @@ def campaign(
         created_at=info.createTime,
         start_at=(policy.startTime if policy else None) or info.startTime,
         end_at=(policy.endTime if policy else None) or info.stopTime,
+        device_groups=tuple(info.targets.deviceGroups or ()) if info.targets else (),
     )
 
 

@@ -16,17 +16,19 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+import os
 import re
 import secrets
 import socket
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from fota_tui.config.store import atomic_write_text, file_lock
+from fota_tui.config.store import atomic_write_text, file_lock, waiting_file_lock
 from fota_tui.errors import ConfigError
 from fota_tui.models import CampaignSpec, ProviderKind, UtcDatetime
 from fota_tui.providers.base import LocalGroup
@@ -104,6 +106,10 @@ class JournalEntry(BaseModel):
     unconfirmed: list[str] = Field(default_factory=list)
     error: JournalError | None = None
     reconciled: bool = False
+    # Reconciliation concluded the create never reached the platform; later passes look
+    # again for a while, and a campaign that turns up corrects the entry (``corrected``).
+    absent_since: UtcDatetime | None = None
+    corrected: bool = False
     events: list[JournalEvent] = Field(default_factory=list)
 
     @property
@@ -117,6 +123,10 @@ class JournalEntry(BaseModel):
     @property
     def device_ids(self) -> tuple[str, ...]:
         return tuple(self.spec.get("devices", []))
+
+    @property
+    def device_groups(self) -> tuple[str, ...]:
+        return tuple(self.spec.get("device_groups", []))
 
     @property
     def group_id(self) -> str:
@@ -227,6 +237,28 @@ class Journal:
 
     def unresolved(self, provider: str | None = None) -> list[JournalEntry]:
         return [e for e in self.entries(provider) if e.unresolved]
+
+    def recent_targets(
+        self, provider: str, now: datetime, within: timedelta
+    ) -> dict[str, JournalEntry]:
+        """Devices and groups of submissions sent in the last ``within`` that may exist on
+        the platform (sending, unknown or created): a platform may not list them yet."""
+        out: dict[str, JournalEntry] = {}
+        for entry in self.entries(provider):
+            if entry.state == "failed" or now - entry.created_at > within:
+                continue
+            for target in (*entry.device_ids, *(f"group:{g}" for g in entry.device_groups)):
+                out.setdefault(target, entry)
+        return out
+
+    def submit_lock(
+        self, provider: str, *, wait: float, sleep: Callable[[float], Awaitable[None]]
+    ) -> AbstractAsyncContextManager[None]:
+        """One submitter per profile and provider at a time, across processes."""
+        holder = f"{self.user}@{_hostname()} (pid {os.getpid()})"
+        return waiting_file_lock(
+            self.folder / f".submit-{provider}", holder, wait=wait, sleep=sleep
+        )
 
     def held_devices(self, provider: str, now: datetime) -> dict[str, str]:
         """Device → why it must not be targeted again yet (unconfirmed sends)."""

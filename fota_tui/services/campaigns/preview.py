@@ -8,7 +8,7 @@ split into several jobs where the platform caps a job and the split was accepted
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
@@ -122,6 +122,34 @@ async def _read(client: ProviderClient, spec: CampaignSpec, need_devices: bool) 
     return reads
 
 
+async def _busy_groups(client: ProviderClient, groups: Sequence[str]) -> list[Problem]:
+    """A device group that an active task already targets cannot take a second one (the
+    platform would start another task on the same devices)."""
+    try:
+        campaigns = await client.campaigns()
+    except ProviderError as exc:
+        return [
+            problem(
+                "device_groups",
+                "eligibility.unavailable",
+                f"cannot check the device groups' active tasks on {client.kind.label}"
+                f" ({exc.title}: {exc.message}); nothing is sent until they can be checked",
+            )
+        ]
+    out = []
+    for group in dict.fromkeys(groups):
+        busy = sorted(c.campaign_id for c in campaigns if c.active and group in c.device_groups)
+        if busy:
+            out.append(
+                problem(
+                    "device_groups",
+                    "eligibility.group_in_active_campaign",
+                    f"group {group!r} is already in active task {', '.join(busy)}",
+                )
+            )
+    return out
+
+
 def campaign_name(spec: CampaignSpec, batch_id: str, part: int = 1, parts: int = 1) -> str:
     """The name sent: the operator's, or one carrying the submission id (for matching)."""
     name = spec.name or f"{NAME_PREFIX} {batch_id}"
@@ -159,6 +187,8 @@ async def build_preview(
     problems += reads.problems
     firmware = find_firmware(reads.firmware, spec.firmware)
 
+    if spec.device_groups:
+        problems += await _busy_groups(client, spec.device_groups)
     devices: list[DeviceEligibility] = []
     if spec.devices and not reads.problems:
         devices = check_eligibility(spec, reads.devices, reads.upgrades, firmware, held)

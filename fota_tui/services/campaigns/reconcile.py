@@ -3,8 +3,12 @@
 Called when a create timed out, the connection dropped, the answer could not be read, or
 an entry was left in ``sending`` by a crash. Matching per platform:
 
+No platform timestamp is compared with our clock (the two may disagree by minutes):
+candidates are the campaigns that were not listed before the send (``known_before``),
+oldest first, matched by content.
+
 - **thingspace** (v3 campaigns and v1 upgrades): campaigns that did not exist before the
-  send (``known_before``) and were not created before it, with the same firmware; a
+  send (``known_before``), with the same firmware; a
   candidate matches when its name is the name we sent, or when its device list equals
   the submission's. fota-tui always sends a name carrying the submission id when the
   operator gives none, so v3 matches are by name; v1 upgrades have no name and match by
@@ -23,15 +27,15 @@ an entry was left in ``sending`` by a crash. Matching per platform:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime
 
 from fota_tui.errors import ProviderNotFound
 from fota_tui.models import Campaign, CampaignSpec, ProviderKind
 from fota_tui.providers.base import ProviderClient
 from fota_tui.services.campaigns.journal import JournalEntry
 
-CLOCK_SKEW = timedelta(minutes=10)  # platform clock vs ours, for "created since the send"
-MAX_DETAIL_READS = 20  # candidates checked device by device
+MAX_DETAIL_READS = 20
+NEVER = datetime.min.replace(tzinfo=UTC)  # candidates checked device by device
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class Found:
     reached: list[str] = field(default_factory=list)  # devices with a platform record
     missing: list[str] = field(default_factory=list)  # devices without one (local platforms)
     how: str = ""
+    ambiguous: bool = False  # several candidates: neither found nor proven absent
 
     @property
     def found(self) -> bool:
@@ -62,12 +67,8 @@ async def find_submission(client: ProviderClient, entry: JournalEntry) -> Found:
 async def _native(client: ProviderClient, entry: JournalEntry) -> Found:
     spec = entry.campaign_spec
     known = set(entry.known_before)
-    since = (entry.first_sent_at or entry.created_at) - CLOCK_SKEW
-    fresh = [
-        c
-        for c in await client.campaigns()
-        if c.campaign_id not in known and (c.created_at is None or c.created_at >= since)
-    ]
+    fresh = [c for c in await client.campaigns() if c.campaign_id not in known]
+    fresh.sort(key=lambda c: (c.created_at is None, c.created_at or NEVER, c.campaign_id))
     if entry.kind is ProviderKind.THINGSPACE and entry.campaign_name:
         named = [c for c in fresh if c.name == entry.campaign_name and _same_firmware(c, spec)]
         if len(named) == 1:
@@ -84,9 +85,15 @@ async def _native(client: ProviderClient, entry: JournalEntry) -> Found:
             if {d.device_id for d in detail.devices} == wanted:
                 return Found([candidate.campaign_id], sorted(wanted), how="by device list")
         return Found(how="no new campaign with these devices")
-    if len(fresh) == 1:
-        return Found([fresh[0].campaign_id], how="the only new task")
-    return Found(how=f"{len(fresh)} new tasks; none could be matched to the device groups")
+    groups = set(spec.device_groups)
+    same = [c for c in fresh if set(c.device_groups) == groups and _same_firmware(c, spec)]
+    if len(same) == 1:
+        return Found([same[0].campaign_id], how="the only new task on these device groups")
+    if not same:
+        return Found(how="no new task on these device groups")
+    return Found(
+        how=f"{len(same)} new tasks on these device groups; cannot tell which", ambiguous=True
+    )
 
 
 def _same_firmware(campaign: Campaign, spec: CampaignSpec) -> bool:

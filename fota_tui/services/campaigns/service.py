@@ -7,7 +7,7 @@ through the journal; nothing is sent unless a preview is clean.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from fota_tui.models import (
@@ -26,7 +26,7 @@ from fota_tui.services.campaigns.preview import Preview, build_preview
 from fota_tui.services.campaigns.problems import Problem
 from fota_tui.services.campaigns.rules import check_rules
 from fota_tui.services.campaigns.rules.common import RuleContext
-from fota_tui.services.campaigns.submit import Submission, Submitter
+from fota_tui.services.campaigns.submit import SETTLE, Submission, Submitter
 
 
 class CampaignService:
@@ -38,11 +38,12 @@ class CampaignService:
         journal: Journal,
         *,
         now: Callable[[], datetime] = utcnow,
+        settle: timedelta = SETTLE,
     ) -> None:
         self.client = client
         self.journal = journal
         self.now = now
-        self.submitter = Submitter(client, journal, now)
+        self.submitter = Submitter(client, journal, now, settle=settle)
 
     @property
     def name(self) -> str:

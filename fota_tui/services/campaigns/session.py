@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -68,7 +68,9 @@ class CampaignSession:
                 self._borrowed.add(provider)
             else:
                 client = build_client(cfg, transport=self.transport, groups=self.journal)
-            self._services[provider] = CampaignService(client, self.journal, now=self.now)
+            self._services[provider] = CampaignService(
+                client, self.journal, now=self.now, settle=timedelta(seconds=cfg.settle_seconds)
+            )
         return self._services[provider]
 
     async def aclose(self) -> None:
