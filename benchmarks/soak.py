@@ -47,6 +47,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import statistics
@@ -94,6 +95,11 @@ class SoakConfig:
     warmup_timeout: float = 60.0
     recovery_timeout: float = 120.0
     size: tuple[int, int] = (160, 50)
+    # The real world on top of the chaos (``--real-world``): late listings, a skewed
+    # platform clock, hostile text, trickling bodies; and a second applier that submits
+    # the same spec at the same moment (``--appliers 2``).
+    real_world: str = ""
+    appliers: int = 1
 
     @classmethod
     def short(cls) -> SoakConfig:
@@ -160,9 +166,11 @@ def child_main(argv: list[str]) -> int:
         if op == "faults":
             sim.faults.clear()
             sim.faults.apply_spec(command["spec"])
+            sim.apply_settings()
             reply({"ok": True})
         elif op == "clear":
             sim.faults.clear()
+            sim.apply_settings()
             reply({"ok": True})
         elif op == "stats":
             reply(
@@ -398,6 +406,9 @@ class Attempt:
 
 
 PREVIEW_TRIES = 5
+# Late listings (20 s), a platform clock 15 min behind ours, hostile text in every field,
+# and one answer in 500 trickling over 30 s.
+REAL_WORLD = "*:late_listing=20,*:skew=-900,*:hostile=1,*:slow_body=0.002"
 
 
 def _unavailable(preview: Any) -> bool:
@@ -410,8 +421,16 @@ def _unavailable(preview: Any) -> bool:
 class CampaignDriver:
     """One campaign creation per platform every ``every`` seconds, through the service."""
 
-    def __init__(self, session: Any, app: Any, config: SoakConfig, now: Callable[[], datetime]):
+    def __init__(
+        self,
+        session: Any,
+        app: Any,
+        config: SoakConfig,
+        now: Callable[[], datetime],
+        rival: Any = None,
+    ):
         self.session = session  # CampaignSession
+        self.rival = rival  # a second CampaignSession on the same data dir (another process)
         self.app = app
         self.config = config
         self.now = now
@@ -420,6 +439,7 @@ class CampaignDriver:
         self.used: dict[str, set[str]] = {}
         self.firmware: dict[str, list[Any]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._rivals: list[asyncio.Task[None]] = []
 
     async def run(self, until: Callable[[], bool], clock: Callable[[], float]) -> None:
         names = list(self.session.provider_names)
@@ -439,7 +459,7 @@ class CampaignDriver:
             await asyncio.sleep(0.2)
 
     async def drain(self) -> None:
-        tasks = [t for t in self._tasks.values() if not t.done()]
+        tasks = [t for t in [*self._tasks.values(), *self._rivals] if not t.done()]
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -468,6 +488,8 @@ class CampaignDriver:
                 attempt.outcome = "not sent"
                 attempt.detail = f"preview: {first.message if first else 'no job'}"[:160]
                 return
+            if self.rival is not None:  # the same file, applied by someone else at once
+                self.attempts.append(await self._rival(name, spec, clock))
             submission = await service.submit(preview)
             attempt.outcome = submission.outcome
             attempt.detail = ", ".join(submission.campaign_ids)
@@ -487,6 +509,34 @@ class CampaignDriver:
         finally:
             attempt.seconds = clock() - t0
             self.attempts.append(attempt)
+
+    async def _rival(self, name: str, spec: Any, clock: Callable[[], float]) -> Attempt:
+        """Start the rival's submit of ``spec`` now; it races the driver's own."""
+        from fota_tui.errors import FotaError
+        from fota_tui.services.campaigns import SubmissionBlocked
+
+        attempt = Attempt(f"{name} (rival)", clock(), "error", devices=list(spec.devices))
+        service = self.rival.service(name)
+
+        async def run() -> None:
+            try:
+                preview = await service.preview(spec)
+                if not preview.ok:
+                    attempt.outcome, attempt.detail = "not sent", "preview refused"
+                    return
+                submission = await service.submit(preview)
+                attempt.outcome = submission.outcome
+                attempt.detail = ", ".join(submission.campaign_ids)[:160]
+            except SubmissionBlocked as exc:
+                attempt.outcome, attempt.detail = "blocked", exc.message[:160]
+            except FotaError as exc:
+                attempt.outcome, attempt.detail = "failed", f"{exc.title}: {exc.message}"[:160]
+            except Exception as exc:
+                attempt.outcome, attempt.detail = "bug", repr(exc)[:160]
+                self.bugs.append(traceback.format_exc())
+
+        self._rivals.append(asyncio.create_task(run()))
+        return attempt
 
     async def _spec(self, service: Any) -> Any:
         """A valid spec for ``campaign_devices`` idle devices the pane shows (never one
@@ -840,7 +890,8 @@ async def run_soak(
             publish(event)
 
         app.session._publish = observe
-        driver = CampaignDriver(campaigns, app, config, sim.now)
+        rival = open_session(profile, data_dir, now=sim.now) if config.appliers > 1 else None
+        driver = CampaignDriver(campaigns, app, config, sim.now, rival)
         stop_rss = asyncio.Event()
 
         async def sample_rss() -> None:
@@ -874,7 +925,8 @@ async def run_soak(
                 t_faults = clock()
                 result.phases["warmup_s"] = t_faults - t0
                 say(f"warm-up done in {t_faults - t0:.1f} s; faults on")
-                await sim.command("faults", spec=f"*:chaos={config.fault_rate}")
+                spec = f"*:chaos={config.fault_rate}"
+                await sim.command("faults", spec=",".join(filter(None, [spec, config.real_world])))
                 t_end_faults = t0 + config.duration
                 driving = asyncio.create_task(
                     driver.run(lambda: clock() >= t_end_faults or crashed(), clock)
@@ -957,7 +1009,12 @@ async def run_soak(
         # from a new session (the console has closed its clients), as the CLI would.
         say("reconciling the journal")
         await campaigns.aclose()
-        ledger = open_session(profile, data_dir, now=sim.now)
+        if driver.rival is not None:
+            await driver.rival.aclose()
+        # Read as it would be once the settle period is over: a lost create the platform
+        # still does not show is then concluded absent (before, it stays unknown).
+        settled = timedelta(seconds=max(p.settle_seconds for p in profile.providers) + 1)
+        ledger = open_session(profile, data_dir, now=lambda: sim.now() + settled)
         result.ledger = await compare_ledger(ledger, sim, kinds)
         stats = await sim.command("stats")
         result.injected = stats["injected"]
@@ -1295,6 +1352,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the CI form (30 s, 400 devices, a campaign every 8 s); other options are ignored",
     )
+    parser.add_argument(
+        "--real-world",
+        action="store_true",
+        help=f"add the real world to the chaos: {REAL_WORLD}",
+    )
+    parser.add_argument(
+        "--appliers",
+        type=int,
+        default=1,
+        help="submitters applying the same spec at once (default: %(default)s)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     args = parser.parse_args(argv)
     if not 0 <= args.fault_rate <= 1:
@@ -1314,6 +1382,9 @@ def main(argv: list[str] | None = None) -> int:
             rss_from=args.rss_from,
             recovery_timeout=args.recovery_timeout,
         )
+    )
+    config = dataclasses.replace(
+        config, real_world=REAL_WORLD if args.real_world else "", appliers=args.appliers
     )
 
     def progress(text: str) -> None:

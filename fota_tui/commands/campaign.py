@@ -366,6 +366,11 @@ def print_submission(submission: Any, ctx: Context) -> int:
             print(f"  {clean(entry.events[-1].note)}")
         if entry.not_reached:
             print(f"  not reached: {', '.join(entry.not_reached[:DEVICE_LIMIT])}")
+        if entry.unconfirmed:
+            print(
+                f"  unconfirmed (may or may not have been reached; held back):"
+                f" {', '.join(entry.unconfirmed[:DEVICE_LIMIT])}"
+            )
         if entry.state in ("failed", "unknown") and entry.error is not None:
             err = entry.error
             where = f" {err.field}:" if err.field else ""
@@ -375,8 +380,8 @@ def print_submission(submission: Any, ctx: Context) -> int:
         print(f"{submission.not_sent} job(s) not sent because an earlier job did not succeed.")
     if submission.outcome == "unknown":
         print(
-            "The outcome is uncertain: the platform's answer was lost and the platform does"
-            " not show the campaign yet. Nothing will be sent to these devices until it is"
+            "The outcome is uncertain: a platform answer was lost and the platform does not"
+            " show all of it yet. Nothing will be sent to these devices until it is"
             " resolved; 'fota-tui campaign journal' reconciles and shows it."
         )
     if ctx.demo:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
 import time
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 
     from fota_tui.sim.demo import Demo
 
+log = logging.getLogger(__name__)
 FIRST_FRAME_ENV = "FOTA_TUI_EXIT_AFTER_FIRST_FRAME"
 FIRST_FRAME_MARK = "FOTA_TUI_FIRST_FRAME monotonic="
 DEMO_PROFILE = "demo"
@@ -115,6 +117,7 @@ class FotaApp(App[int]):
         self.first_frame_at: float | None = None
         self._pausable: bool | None = None
         self.notifications_sent: list[tuple[str, str]] = []  # (title, message), for tests/logs
+        self._reconciling: set[str] = set()  # providers whose submissions are being settled
         if low_bandwidth:
             self.animation_level = "none"
 
@@ -189,11 +192,46 @@ class FotaApp(App[int]):
         diff = None
         if isinstance(event, RefreshSucceeded):
             diff = self.session.apply_snapshot(event.snapshot)
+            self._reconcile_after_refresh(event.provider)
         elif isinstance(event, CacheLoaded):
             diff = self.session.apply_snapshot(event.snapshot, cached=True)
         elif isinstance(event, HealthChanged):
             self._health_notice(event)
         self.session_changed.publish(SessionChange(event.provider, diff))
+
+    def _reconcile_after_refresh(self, provider: str) -> None:
+        """A provider that answered settles its open submissions (lost answers, late
+        listings): the console reconciles on every refresh, as the CLI does."""
+        from fota_tui.services.campaigns.journal import Journal
+
+        journal = self.session.groups
+        if not isinstance(journal, Journal) or provider in self._reconciling:
+            return
+        if not any(e.unresolved or e.absent_since for e in journal.entries(provider)):
+            return
+        self._reconciling.add(provider)
+        self.run_worker(self._reconcile(provider), group=f"reconcile-{provider}")
+
+    async def _reconcile(self, provider: str) -> None:
+        from fota_tui.tui.screens.wizard_session import campaign_session
+
+        session = campaign_session(self)
+        try:
+            settled = await session.service(provider).reconcile_pending()
+        except FotaError as exc:
+            log.info("%s: not reconciled: %s", provider, exc)
+            settled = []
+        finally:
+            await session.aclose()
+            self._reconciling.discard(provider)
+        for entry in settled:
+            if entry.state == "unknown":
+                continue  # still open: said once, when it became unknown
+            self.say(
+                f"{provider}: submission {entry.submission_id}: {entry.events[-1].note}",
+                "Submission corrected" if entry.corrected else "Submission reconciled",
+                severity="warning" if entry.corrected else "information",
+            )
 
     def _health_notice(self, event: HealthChanged) -> None:
         if event.healthy:

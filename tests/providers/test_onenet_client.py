@@ -535,10 +535,13 @@ async def test_server_errors_are_retried_for_reads_only(sim: Simulator, clock, s
     (imei,) = list(sim.fleet.devices[KIND])[:1]
     jobs = len(sim.fleet.jobs[KIND])
     sim.faults.script(KIND, "reset_after", method="POST")
-    with pytest.raises(ProviderUnavailable):
-        await client.create_campaign(spec([imei], clock))
+    (created,) = await client.create_campaign(spec([imei], clock))
     assert len(sim.fleet.jobs[KIND]) == jobs + 1  # the write landed once, never re-sent
     assert sleeps == [0.5]
+    # Its answer was lost; the write was found in the history and its execute sent once.
+    assert isinstance(created.provider_status_raw, dict)
+    assert imei in created.provider_status_raw["recovered"]
+    assert "found and finished" in (created.provider_reason or "")
     sim.faults.script(KIND, "error", method="POST")
     with pytest.raises(ProviderUnavailable):
         await client.create_campaign(spec([imei], clock))

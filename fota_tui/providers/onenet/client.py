@@ -25,6 +25,7 @@ providers.md section 2.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Sequence
@@ -43,6 +44,7 @@ from fota_tui.errors import (
     ProviderProtocolError,
     ProviderRateLimited,
     ProviderRejected,
+    ProviderTimeout,
     ProviderUnavailable,
 )
 from fota_tui.models import (
@@ -73,6 +75,7 @@ from fota_tui.providers.http import (
 from fota_tui.providers.onenet import batches, plan
 from fota_tui.providers.onenet.normalize import (
     FotaPair,
+    as_int,
     command_state,
     device_from_imei,
     device_from_record,
@@ -103,6 +106,8 @@ T = TypeVar("T")
 
 PER_PAGE = 100  # documented maximum for /devices; used for history too
 HISTORY_DAYS = 90
+STORED_WRITE_WINDOW = timedelta(hours=6)  # history searched for a write whose answer was lost
+LOST_ANSWER = (ProviderTimeout, ProviderUnavailable, ProviderProtocolError)
 _FIELD = re.compile(r"(?:required|parameter|limit):\s*([a-z][a-z_]*)(?:$|\s+(?:must|is|needs|can))")
 
 
@@ -173,6 +178,7 @@ class OneNetClient(HttpAdapter):
             )
         self._key_ok = False
         self._campaign_of: dict[str, str] = {}  # command uuid → campaign id (last scan)
+        self._recovered: dict[str, str] = {}  # IMEI → how a lost write was finished
         self._reads = SharedReads()  # one read of each listing per refresh
 
     def _build_client(self) -> httpx.AsyncClient:
@@ -535,13 +541,50 @@ class OneNetClient(HttpAdapter):
         try:
             write_uuid = await self._post(write)
         except ProviderError as exc:
-            return exc
+            if not isinstance(exc, LOST_ANSWER):
+                return exc
+            # The answer was lost, not necessarily the write: a stored write without its
+            # execute would leave the device with a package URI and no Update command.
+            stored = await self._stored_write(imei, write)
+            if stored is None:
+                return exc  # not visible: the journal holds the device back (unconfirmed)
+            write_uuid = stored
+            self._recovered[imei] = f"the write's answer was lost ({exc.title}); found it"
         try:
             execute_uuid = await self._post(execute)
         except ProviderError as exc:
             await self._cancel_quietly(imei, write_uuid)  # a lone write would only download
+            self._recovered.pop(imei, None)
             return exc
+        if imei in self._recovered:
+            self._recovered[imei] += " and sent its execute once"
         return {"write": write_uuid, "execute": execute_uuid}
+
+    async def _stored_write(self, imei: str, write: PlannedRequest) -> str | None:
+        """The write of ``write`` if the platform stored it although its answer was lost:
+        a WRITE with the same expiry that no EXECUTE follows, not cancelled or expired,
+        whose detail carries the package URI. Its uuid, or None."""
+        expiry = parse_beijing(str(write.params["expired_time"]))
+        uri = str(write.body["data"][0]["val"]) if isinstance(write.body, dict) else ""
+        try:
+            commands = await self._history(imei, self.clock() - STORED_WRITE_WINDOW)
+            executes = [c for c in commands if c.kind == "EXECUTE" and c.expired_time == expiry]
+            for cmd in commands:  # newest first
+                if cmd.kind != "WRITE" or cmd.expired_time != expiry:
+                    continue
+                if as_int(cmd.send_status) not in (1, 3, 5) or any(
+                    e.create_time and cmd.create_time and e.create_time >= cmd.create_time
+                    for e in executes
+                ):
+                    continue
+                data = await self._get(f"/nbiot/offline/history/{cmd.cmd_uuid}", {"imei": imei},
+                                       imei=imei)  # fmt: skip
+                detail = parse(self.name, CommandDetail, data, "GET /nbiot/offline/history/{uuid}")
+                if uri and uri in json.dumps([detail.args, detail.content], default=str):
+                    return cmd.cmd_uuid
+        except ProviderError as exc:
+            log.info("%s: %s: the lost write could not be looked for: %s", self.name, imei, exc)
+        return None
 
     async def _cancel_quietly(self, imei: str, uuid: str) -> bool:
         try:
@@ -582,6 +625,9 @@ class OneNetClient(HttpAdapter):
         pending = start is not None and start > self.clock()
         state = UpgradeState.PENDING if pending else UpgradeState.QUEUED
         reason = f"{len(commands)} device(s) queued as cached commands"
+        recovered = {i: self._recovered.pop(i) for i in list(self._recovered) if i in commands}
+        if recovered:
+            reason += f"; {len(recovered)} write answer(s) lost, found and finished"
         if failed:
             reason += f"; {len(failed)} failed: {next(iter(failed.values()))}"
         return [
@@ -591,7 +637,11 @@ class OneNetClient(HttpAdapter):
                 campaign_id=campaign_id,
                 name=spec.name or f"Cached commands {to_beijing(created).replace('T', ' ')[:16]}",
                 state=CampaignState(state.value),
-                provider_status_raw={"commands": commands, "failed": failed},
+                provider_status_raw={
+                    "commands": commands,
+                    "failed": failed,
+                    "recovered": recovered,
+                },
                 provider_reason=reason,
                 firmware_name=spec.firmware,
                 firmware_from=spec.firmware_from,

@@ -90,8 +90,8 @@ class Submission:
         states = {e.state for e in self.entries}
         if self.not_sent and "created" in states:
             return "partial"
-        if states & {"unknown", "sending"}:
-            return "unknown"
+        if states & {"unknown", "sending"} or any(e.unconfirmed for e in self.entries):
+            return "unknown"  # unconfirmed: some device may or may not have been reached
         if states == {"created"}:
             return "created"
         return "partial" if "created" in states else "failed"
@@ -115,14 +115,16 @@ def error_record(exc: ProviderError) -> JournalError:
     )
 
 
-def command_details(created: list[Campaign]) -> tuple[list[str], list[str]]:
-    """Platform references and per-device failures of a local grouping's create.
+def command_details(created: list[Campaign]) -> tuple[list[str], list[str], list[str]]:
+    """Platform references, per-device failures and recoveries of a local grouping's create.
 
     OneNET reports ``{"commands": {imei: {"write": uuid, "execute": uuid}}, "failed":
-    {imei: error}}`` in ``provider_status_raw`` (see its adapter); other platforms nothing.
+    {imei: error}, "recovered": {imei: how}}`` in ``provider_status_raw`` (see its
+    adapter); other platforms nothing.
     """
     refs: list[str] = []
     failed: list[str] = []
+    recovered: list[str] = []
     for campaign in created:
         raw = campaign.provider_status_raw
         if not campaign.local or not isinstance(raw, dict):
@@ -135,7 +137,10 @@ def command_details(created: list[Campaign]) -> tuple[list[str], list[str]]:
         bad = raw.get("failed")
         if isinstance(bad, dict):
             failed += [str(d) for d in bad]
-    return refs, failed
+        fixed = raw.get("recovered")
+        if isinstance(fixed, dict):
+            recovered += [f"{imei}: {how}" for imei, how in fixed.items()]
+    return refs, failed, recovered
 
 
 class Submitter:
@@ -343,12 +348,15 @@ class Submitter:
                 error=error_record(exc),
             )
             return entry, []
-        refs, uncertain = command_details(created)
+        refs, uncertain, recovered = command_details(created)
+        note = "created: " + ", ".join(c.campaign_id for c in created)
+        if recovered:
+            note += "; " + "; ".join(recovered)
         entry = self._after_send(
             entry,
             now=self.now(),
             created=created,
-            note="created: " + ", ".join(c.campaign_id for c in created),
+            note=note,
             state="created",
             campaign_ids=[c.campaign_id for c in created],
             job_refs=refs,
