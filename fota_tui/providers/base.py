@@ -58,6 +58,15 @@ class GroupSource(Protocol):
 
 
 @runtime_checkable
+class PlatformClock(Protocol):
+    """An adapter that knows the platform's clock (from its ``Date`` headers)."""
+
+    def platform_time(self) -> datetime | None:
+        """The platform's time now, or None before any answer carried it."""
+        ...
+
+
+@runtime_checkable
 class ProviderClient(Protocol):
     name: str
     kind: ProviderKind

@@ -349,6 +349,10 @@ class ServerClock:
     def now(self) -> datetime:
         return utcnow() + self.offset
 
+    def seen_now(self) -> datetime | None:
+        """The platform's time now, once an answer has carried it."""
+        return self.now() if self.seen else None
+
 
 def path_segment(provider: str, value: str) -> str:
     """``value`` quoted as one URL path segment; ``ProviderProtocolError`` if it cannot be

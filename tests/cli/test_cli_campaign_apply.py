@@ -170,3 +170,28 @@ def test_list_reconciles_a_lost_answer_left_unknown(capsys, monkeypatch, product
     (path,) = (data / "journal" / "prod").glob("*.json")
     assert json.loads(path.read_text())["state"] == "created"
     assert len(set(sim.fleet.jobs[AX]) - before) == 1
+
+
+@pytest.mark.loopback
+def test_platform_text_in_campaign_commands_is_shown_never_obeyed(capsys, monkeypatch, production):
+    """Hostile text in every field (and in error messages) over plain http://: list, show,
+    apply and the error line print it made visible; no escape sequence reaches the
+    terminal, and a lone surrogate crashes nothing."""
+    sim, campaign, _ = production
+    sim.faults.set(AX, hostile=1)
+    sim.apply_settings()
+    argv = ["--profile", "prod"]
+    code, out, _ = run(capsys, monkeypatch, "campaign", "apply", *argv, "--yes", str(campaign))
+    assert code == 0, out
+    code, out, err = run(capsys, monkeypatch, "campaign", "list", *argv)
+    assert code == 0
+    listed = [line.split()[1] for line in out.splitlines()[2:] if line.startswith("fleet")]
+    code, shown, err2 = run(capsys, monkeypatch, "campaign", "show", *argv, listed[0])
+    sim.faults.set(AX, error=1.0)  # now every answer is a 5xx with a hostile message
+    monkeypatch.setattr(adapter, "with_retries", single_try)
+    code, _, failed = run(capsys, monkeypatch, "campaign", "list", *argv)
+    assert code == 1 and "pane" in failed  # the platform's message, made visible
+    for text in (out, err, shown, err2, failed):
+        assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text
+        text.encode("utf-8")  # no lone surrogate
+    assert "␛]52" in failed or "␛" in out + shown

@@ -17,6 +17,7 @@ import pytest
 
 from fota_tui.errors import UsageError
 from fota_tui.models import CampaignSpec, ExecuteType, ProviderKind
+from fota_tui.providers import registry
 from fota_tui.services.campaigns import CampaignService, SubmissionBlocked, open_session
 from fota_tui.services.campaigns.eligibility import Ineligible
 from fota_tui.sim.clock import ManualClock
@@ -686,3 +687,46 @@ async def test_a_platform_rejection_names_the_spec_field(env):
     assert entry.state == "failed" and entry.error is not None
     assert entry.error.code == "123033" and entry.error.field == "policy.startTime"
     assert entry.error.spec_field == "start_at"
+
+
+@pytest.mark.parametrize("kind", [ON, AX])
+async def test_a_crash_after_sending_is_found_on_a_skewed_platform_by_its_own_clock(env, kind):
+    """Platforms without job ids: the journal's grouping is matched with the platform's
+    record times through the platform time recorded at the send (its Date header), so a
+    platform clock 15 minutes behind ours still finds what was sent."""
+    env.sim.faults.set(kind, skew=-15 * 60)
+    env.sim.apply_settings()
+    service = env.service(kind)
+    preview = await service.preview(await make_spec(env, kind, count=2))
+    part = preview.parts[0]
+    platform_now = service.client.platform_time()  # type: ignore[attr-defined]
+    assert platform_now is not None
+    assert abs(platform_now - (env.clock.now() - timedelta(minutes=15))) < timedelta(minutes=2)
+    entry = service.journal.begin(
+        provider=service.name, kind=kind, spec=part, now=env.clock.now(),
+        batch_id=preview.batch_id, campaign_name=part.name, submission_id=preview.batch_id,
+        requests=len(preview.requests[0]),
+    )  # fmt: skip
+    entry = service.journal.update(
+        entry, now=env.clock.now(), attempts=1, first_sent_at=env.clock.now(),
+        sent_at=env.clock.now(), platform_sent_at=platform_now,
+    )  # fmt: skip
+    crashed = registry.build_client(  # the process that sent, then died
+        env.session.profile.provider(service.name),
+        transport=env.gate,  # type: ignore[attr-defined]
+    )
+    await crashed.create_campaign(part)
+    await crashed.aclose()
+    env.clock.advance(11 * 60)
+    (settled,) = await service.reconcile_pending()
+    assert settled.state == "created", settled.events[-1].note
+    assert not settled.unconfirmed and not settled.not_reached
+
+
+async def test_the_submitter_records_the_platform_time_of_a_send(env):
+    env.sim.faults.set(AX, skew=-15 * 60)
+    env.sim.apply_settings()
+    service = env.service(AX)
+    (entry,) = (await service.submit(await service.preview(await make_spec(env, AX)))).entries
+    assert entry.platform_sent_at is not None and entry.first_sent_at is not None
+    assert entry.first_sent_at - entry.platform_sent_at > timedelta(minutes=14)

@@ -209,6 +209,9 @@ class AovxClient(HttpAdapter):
         """The platform's clock as last seen in a ``Date`` header."""
         return self._server_clock.now()
 
+    def platform_time(self) -> datetime | None:
+        return self._server_clock.seen_now()
+
     def _parse(self, model: type[M], data: Any, what: str) -> M:
         try:
             return model.model_validate(data)

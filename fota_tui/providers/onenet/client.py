@@ -370,6 +370,10 @@ class OneNetClient(HttpAdapter):
     def _known_writes(self) -> frozenset[str]:
         return frozenset(ref.strip() for g in self._groups() for ref in g.job_refs)
 
+    def platform_time(self) -> datetime | None:
+        """The platform's time (its ``Date`` headers), for the journal's record of a send."""
+        return self._server_clock.seen_now()
+
     def _groups(self) -> list[LocalGroup]:
         return list(self.groups.groups(self.name)) if self.groups is not None else []
 

@@ -92,6 +92,9 @@ class JournalEntry(BaseModel):
     updated_at: UtcDatetime
     sent_at: UtcDatetime | None = None  # the latest send attempt
     first_sent_at: UtcDatetime | None = None
+    # The platform's clock at the first send (its Date header): groupings of platforms
+    # without job ids match the platform's record times against this, never our clock.
+    platform_sent_at: UtcDatetime | None = None
     state: Outcome = "sending"
     attempts: int = 0
     spec: dict[str, Any]
@@ -297,7 +300,7 @@ class Journal:
                 LocalGroup(
                     campaign_id=entry.group_id,
                     provider=entry.provider,
-                    created_at=entry.first_sent_at,
+                    created_at=entry.platform_sent_at or entry.first_sent_at,
                     device_ids=tuple(d for d in entry.device_ids if d not in entry.not_reached),
                     name=entry.campaign_name or spec.get("name"),
                     firmware=spec.get("firmware"),

@@ -42,7 +42,7 @@ from fota_tui.errors import (
     UsageError,
 )
 from fota_tui.models import Campaign, CampaignSpec
-from fota_tui.providers.base import ProviderClient
+from fota_tui.providers.base import PlatformClock, ProviderClient
 from fota_tui.services.campaigns.journal import Journal, JournalEntry, JournalError
 from fota_tui.services.campaigns.preview import Preview
 from fota_tui.services.campaigns.problems import spec_field
@@ -310,6 +310,7 @@ class Submitter:
     ) -> tuple[JournalEntry, list[Campaign]]:
         attempt = entry.attempts + 1
         now = self.now()
+        platform = self.client.platform_time() if isinstance(self.client, PlatformClock) else None
         entry = self.journal.update(
             entry,
             now=now,
@@ -317,6 +318,7 @@ class Submitter:
             attempts=attempt,
             sent_at=now,
             first_sent_at=entry.first_sent_at or now,
+            platform_sent_at=entry.platform_sent_at or platform,
             known_before=list(known),
             state="sending",
         )
