@@ -200,3 +200,35 @@ def test_loopback_status_names_the_failing_provider_and_prints_the_others(
     assert all(p["ok"] for p in by_kind.values())
     listed = {d["provider"] for d in report["devices"]}
     assert listed == {p["name"] for p in by_kind.values()}
+
+
+@pytest.fixture(scope="module")
+def hostile_loopback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loopback]:
+    """``fota-tui sim --faults *:hostile=1,aovx:error=1``: hostile text in every field
+    (a lone surrogate too) and a hostile 5xx message from AOVX, over plain http://."""
+    running = _start(
+        tmp_path_factory.mktemp("loopback-hostile"), "--faults", "*:hostile=1,aovx:error=1.0"
+    )
+    try:
+        yield running
+    finally:
+        running.sim.stop()
+
+
+def test_status_prints_every_provider_and_obeys_no_platform_text(
+    hostile_loopback: Loopback,
+) -> None:
+    code, report, stderr = _status_json(hostile_loopback)
+    assert code == 1  # AOVX fails, and is named
+    ok = [p for p in report["providers"] if p["ok"]]
+    assert len(ok) == 3 and {d["provider"] for d in report["devices"]} == {p["name"] for p in ok}
+    home = hostile_loopback.home
+    base = ("--config-dir", str(home / "cfg"), "status", "--profile", "loopback")
+    table, as_json = fota_tui(home, *base), fota_tui(home, *base, "--format", "json")
+    assert as_json.returncode == 1 and json.loads(as_json.stdout)["devices"]
+    names = " ".join(str(d.get("name")) for d in report["devices"])
+    assert "\x1b" in names  # the hostile text arrived, and is JSON-escaped on output
+    for text in (as_json.stdout, stderr, table.stdout, table.stderr):
+        assert not set(text) & {"\x1b", "\x07", "\x9b", "\x00"}, text[:200]
+        text.encode("utf-8")
+    assert table.returncode == 1 and "pane" in table.stderr  # AOVX's message, shown

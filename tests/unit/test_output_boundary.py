@@ -152,3 +152,23 @@ def test_journal_and_cache_write_unencodable_text(tmp_path: Path, value: str) ->
     entry = journal.update(entry, now=now, state="created", campaign_ids=[value], note=value)
     (read,) = journal.entries()
     assert read.campaign_ids == [value] and read.state == "created"
+
+
+def test_the_snapshot_cache_keeps_a_lone_surrogate(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from fota_tui.models import AuthState, Device, ProviderHealth, ProviderKind
+    from fota_tui.services.snapshot import ProviderSnapshot
+    from fota_tui.services.snapshot_cache import SnapshotCache
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    kind = ProviderKind.AOVX
+    health = ProviderHealth(provider="ax", kind=kind, ok=True, checked_at=now, auth=AuthState.OK)
+    device = Device(provider="ax", kind=kind, device_id="d1", model="M\udcff1")
+    snapshot = ProviderSnapshot(
+        provider="ax", kind=kind, fetched_at=now, health=health, devices=(device,)
+    )
+    cache = SnapshotCache(tmp_path, "p")
+    cache.save({"ax": snapshot})  # before: UnicodeEncodeError, and the console crashed on quit
+    loaded = cache.load()
+    assert loaded is not None and loaded[1]["ax"].devices[0].model == "M\udcff1"
