@@ -67,6 +67,15 @@ class PlatformClock(Protocol):
 
 
 @runtime_checkable
+class GroupMembers(Protocol):
+    """An adapter whose platform targets device groups and can list their members."""
+
+    async def group_members(self, group: str) -> list[str]:
+        """The device ids of ``group``; ``ProviderNotFound`` if there is no such group."""
+        ...
+
+
+@runtime_checkable
 class ProviderClient(Protocol):
     name: str
     kind: ProviderKind

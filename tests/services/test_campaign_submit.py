@@ -471,10 +471,12 @@ async def test_a_busy_submit_lock_refuses_with_who_holds_it(env):
     assert (await service.submit(preview)).outcome == "created"
 
 
-async def test_an_oceanconnect_group_with_an_active_task_takes_no_second(env):
-    service = env.service(OC)
+async def _group_spec(env: Env, service: CampaignService) -> tuple[CampaignSpec, list[str]]:
+    """A firmware-task spec on a device group none of whose members is busy."""
+    busy = {u.device_id async for u in service.client.upgrades() if u.state.active}
     dialect = env.sim.dialects[OC]
-    group = next(g for g in dialect.groups.values() if g.device_ids)  # type: ignore[attr-defined]
+    groups = sorted(dialect.groups.values(), key=lambda g: len(g.device_ids))  # type: ignore[attr-defined]
+    group = next(g for g in groups if g.device_ids and not set(g.device_ids) & busy)
     firmware = next(
         fw for fw in await service.firmware()
         if fw.model == group.model and fw.file_type == "firmware"
@@ -490,16 +492,41 @@ async def test_an_oceanconnect_group_with_an_active_task_takes_no_second(env):
         options={"manufacturer": group.manufacturer, "device_type": group.device_type,
                  "model": group.model},
     )  # fmt: skip
-    busy = [c for c in await service.campaigns() if c.active and group.name in c.device_groups]
-    if busy:  # the seed may already have one: the guard must say so
-        assert not (await service.preview(spec)).ok
-        return
+    return spec, sorted(group.device_ids)
+
+
+async def test_an_oceanconnect_group_with_an_active_task_takes_no_second(env):
+    service = env.service(OC)
+    spec, members = await _group_spec(env, service)
     first = await service.preview(spec)
     assert first.ok, first.problems
+    assert sorted(first.group_members) == members
+    assert any(f"{len(members)} devices" in w for w in first.warnings)
+    before = env.jobs(OC)
     assert (await service.submit(first)).outcome == "created"
     again = await service.preview(spec)
     assert not again.ok
     assert any("already in active task" in p.message for p in again.problems_for("device_groups"))
+    assert len(env.jobs(OC) - before) == 1
+
+
+async def test_a_group_whose_member_is_being_upgraded_is_refused_naming_it(env):
+    """Group targets are expanded to their members for eligibility."""
+    service = env.service(OC)
+    spec, members = await _group_spec(env, service)
+    by_id = spec.model_copy(update={"device_groups": [], "devices": members[:1], "options": {}})
+    assert (await service.submit(await service.preview(by_id))).outcome == "created"
+    preview = await service.preview(spec)
+    assert not preview.ok
+    (busy,) = preview.problems_for("device_groups")
+    assert members[0] in busy.message and "already in an active campaign" in busy.message
+
+
+async def test_an_unknown_group_is_named(env):
+    service = env.service(OC)
+    spec, _ = await _group_spec(env, service)
+    preview = await service.preview(spec.model_copy(update={"device_groups": ["Nope"]}))
+    assert any("no device group 'Nope'" in p.message for p in preview.problems)
 
 
 async def test_a_journal_that_cannot_be_written_after_a_create_says_the_campaign_exists(

@@ -72,6 +72,8 @@ from fota_tui.providers.oceanconnect.wire import (
     CreateTaskResponse,
     DevicePage,
     ErrorBody,
+    GroupPage,
+    MemberPage,
     OperationInfo,
     OperationPage,
     Page,
@@ -87,6 +89,8 @@ REFRESH = "/iocm/app/sec/v1.1.0/refreshToken"
 DEVICES = "/iocm/app/dm/v1.4.0/devices"
 CATEGORY = f"{IODM}/category"
 OPERATIONS = f"{IODM}/operations"
+GROUPS = "/iocm/app/devgroup/v1.3.0/devGroups"
+MEMBERS = "/iocm/app/dm/v1.2.0/devices/ids"
 DEFAULT_RATE_LIMIT = 100  # calls / 60 s per app, the platform default
 
 THROTTLED = "1010009"
@@ -359,6 +363,23 @@ class OceanConnectClient(HttpAdapter):
                     for sub in page.data:
                         yield info, sub
 
+    async def group_members(self, group: str) -> list[str]:
+        """The device ids of a device group, by the name tasks target it with [inferred
+        paths: docs/platforms/oceanconnect.md]. ``ProviderNotFound`` if no such group."""
+        found = None
+        async for page in self._pages(GROUPS, {"name": group}, 100, GroupPage):
+            found = next((g for g in page.groups if g.name == group), None)
+            if found is not None:
+                break
+        if found is None:
+            raise ProviderNotFound(
+                self.name, f"no device group named {group!r}", code="device_groups"
+            )
+        members: list[str] = []
+        async for members_page in self._pages(MEMBERS, {"devGroupId": found.id}, 250, MemberPage):
+            members += members_page.deviceIds
+        return list(dict.fromkeys(members))
+
     async def _task(self, operation_id: str) -> OperationInfo:
         data = await self.call("GET", f"{OPERATIONS}/{path_segment(self.name, operation_id)}")
         return load(self.name, OperationInfo, data, f"task {operation_id}")
@@ -489,17 +510,21 @@ class OceanConnectClient(HttpAdapter):
 def _row_ids(page: Page) -> tuple[Any, ...] | None:
     """A page's identity for the repeat check: its records' ids."""
     ids = tuple(
-        getattr(row, "subOperationId", None) or getattr(row, "deviceId", None)
-        or getattr(row, "operationId", None) for row in _rows(page)
+        row if isinstance(row, str) else (
+            getattr(row, "subOperationId", None) or getattr(row, "deviceId", None)
+            or getattr(row, "operationId", None) or getattr(row, "id", None)
+        )
+        for row in _rows(page)
     )  # fmt: skip
     return ids if any(i is not None for i in ids) else None
 
 
 def _rows(page: Page) -> list[Any]:
-    rows = getattr(page, "data", None)
-    if rows is None:
-        rows = getattr(page, "devices", [])
-    return list(rows)
+    for field_name in ("data", "devices", "groups", "deviceIds"):
+        rows = getattr(page, field_name, None)
+        if rows is not None:
+            return list(rows)
+    return []
 
 
 def _newest_first(upgrade: DeviceUpgrade) -> tuple[bool, float]:

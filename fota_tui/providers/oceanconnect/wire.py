@@ -200,6 +200,23 @@ class DevicePage(Page):
     devices: Annotated[list[QueryDevice], BeforeValidator(_null_list)] = []
 
 
+class GroupInfo(Wire):
+    id: Str
+    name: str | None = None
+
+
+class GroupPage(Page):
+    """``GET /iocm/app/devgroup/v1.3.0/devGroups`` [inferred]."""
+
+    groups: Annotated[list[GroupInfo], BeforeValidator(_null_list)] = Field([], alias="list")
+
+
+class MemberPage(Page):
+    """``GET /iocm/app/dm/v1.2.0/devices/ids?devGroupId=`` [inferred]."""
+
+    deviceIds: Annotated[list[Str], BeforeValidator(_null_list)] = []
+
+
 class CreateTaskResponse(Wire):
     operationId: Str = Field(min_length=1)
 

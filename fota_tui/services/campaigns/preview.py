@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from fota_tui.errors import FotaError, ProviderError
+from fota_tui.errors import FotaError, ProviderError, ProviderNotFound
 from fota_tui.models import CampaignSpec, Device, DeviceUpgrade, Firmware, ProviderKind
-from fota_tui.providers.base import PlannedRequest, ProviderClient
+from fota_tui.providers.base import GroupMembers, PlannedRequest, ProviderClient
 from fota_tui.services.campaigns.eligibility import DeviceEligibility, check_eligibility
 from fota_tui.services.campaigns.journal import new_submission_id
 from fota_tui.services.campaigns.masking import mask_request
@@ -47,6 +47,7 @@ class Preview:
     requests: tuple[tuple[PlannedRequest, ...], ...] = ()  # per part
     firmware: Firmware | None = None
     warnings: tuple[str, ...] = ()
+    group_members: tuple[str, ...] = ()  # the devices the device groups reach
     split: bool = False  # whether splitting into several jobs was accepted
     max_per_job: int | None = None
 
@@ -122,6 +123,55 @@ async def _read(client: ProviderClient, spec: CampaignSpec, need_devices: bool) 
     return reads
 
 
+async def _group_members(
+    client: GroupMembers, groups: Sequence[str]
+) -> tuple[dict[str, list[str]], list[Problem]]:
+    """Each group's member devices (a group task reaches all of them)."""
+    members: dict[str, list[str]] = {}
+    problems = []
+    for group in dict.fromkeys(groups):
+        try:
+            members[group] = await client.group_members(group)
+        except ProviderNotFound:
+            problems.append(
+                problem("device_groups", "eligibility.unknown_group", f"no device group {group!r}")
+            )
+        except ProviderError as exc:
+            problems.append(
+                problem(
+                    "device_groups",
+                    "eligibility.unavailable",
+                    f"cannot list the devices of group {group!r} ({exc.title}: {exc.message});"
+                    " nothing is sent until they can be checked",
+                )
+            )
+    return members, problems
+
+
+def _busy_members(
+    members: Mapping[str, Sequence[str]],
+    upgrades: Sequence[DeviceUpgrade],
+    held: Mapping[str, str],
+) -> list[Problem]:
+    """A group whose members are already being upgraded (or held back) would give them a
+    second upgrade: refused, naming the members."""
+    active = {u.device_id for u in upgrades if u.state.active} | set(held)
+    out = []
+    for group, ids in members.items():
+        busy = [d for d in ids if d in active]
+        if busy:
+            shown = ", ".join(busy[:5]) + (f" and {len(busy) - 5} more" if len(busy) > 5 else "")
+            out.append(
+                problem(
+                    "device_groups",
+                    "eligibility.group_members_busy",
+                    f"group {group!r}: {len(busy)} of its {len(ids)} devices are already in an"
+                    f" active campaign or held back ({shown}); target the others by id, or wait",
+                )
+            )
+    return out
+
+
 async def _busy_groups(client: ProviderClient, groups: Sequence[str]) -> list[Problem]:
     """A device group that an active task already targets cannot take a second one (the
     platform would start another task on the same devices)."""
@@ -181,14 +231,18 @@ async def build_preview(
                 f"the spec is for provider {spec.provider!r} but this is {client.name!r}",
             )
         )
-    reads = await _read(client, spec, need_devices=bool(spec.devices))
+    reads = await _read(client, spec, need_devices=bool(spec.devices or spec.device_groups))
     ctx = RuleContext(now=now, firmware=reads.firmware, label=kind.label)
     problems += [p for p in check_rules(kind, spec, ctx) if p.rule != RULE_MAX_TARGETS]
     problems += reads.problems
     firmware = find_firmware(reads.firmware, spec.firmware)
 
+    members: dict[str, list[str]] = {}
     if spec.device_groups:
         problems += await _busy_groups(client, spec.device_groups)
+        if isinstance(client, GroupMembers) and not reads.problems:
+            members, found = await _group_members(client, spec.device_groups)
+            problems += found + _busy_members(members, reads.upgrades, held or {})
     devices: list[DeviceEligibility] = []
     if spec.devices and not reads.problems:
         devices = check_eligibility(spec, reads.devices, reads.upgrades, firmware, held)
@@ -254,12 +308,14 @@ async def build_preview(
             f"{len(devices) - len(eligible)} of {len(devices)} devices are not eligible "
             "and are left out"
         )
+    warnings += [f"device group {g!r}: {len(ids)} devices" for g, ids in members.items()]
     return Preview(
         provider=client.name,
         kind=kind,
         spec=spec,
         batch_id=batch_id,
         now=now,
+        group_members=tuple(dict.fromkeys(d for ids in members.values() for d in ids)),
         problems=tuple(problems),
         devices=tuple(devices),
         parts=tuple(parts) if not problems else (),

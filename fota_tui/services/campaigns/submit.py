@@ -255,6 +255,7 @@ class Submitter:
         local = is_local(self.client)
         wanted = [
             *(d for part in preview.parts for d in part.devices),
+            *preview.group_members,  # the devices a group task reaches
             *(f"group:{g}" for part in preview.parts for g in part.device_groups),
         ]
         clash: dict[str, JournalEntry] = {}

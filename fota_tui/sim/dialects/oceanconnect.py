@@ -78,6 +78,8 @@ class OceanConnectDialect(Dialect):
         add("POST", f"{SEC}/refreshToken", self._plain(self.refresh))
         add("GET", "/iocm/app/dm/v1.4.0/devices", self._api(self.list_devices))
         add("GET", "/iocm/app/dm/v1.1.0/devices/{deviceId}", self._api(self.get_device))
+        add("GET", "/iocm/app/devgroup/v1.3.0/devGroups", self._api(self.list_groups))
+        add("GET", "/iocm/app/dm/v1.2.0/devices/ids", self._api(self.group_members))
         add("GET", f"{IODM}/category", self._api(self.list_packages))
         add("GET", f"{IODM}/category/{{fileId}}", self._api(self.get_package))
         add("DELETE", f"{IODM}/category/{{fileId}}", self._api(self.delete_package))
@@ -279,6 +281,34 @@ class OceanConnectDialect(Dialect):
             rows.reverse()
         now = self.fleet.now()
         return paged(rows, page_no, size, lambda d: self.device_json(d, now), key="devices")
+
+    # -- device groups [inferred: docs/platforms/oceanconnect.md] -------------------
+    def list_groups(self, request: SimRequest) -> dict[str, Any]:
+        """``{totalCount, pageNo, pageSize, list: [group]}``, filtered by ``name``."""
+        page_no, size = paging(request.query, default_size=10, max_size=100)
+        name = request.query.get("name")
+        rows = [g for g in self.groups.values() if not name or g.name == name]
+        body = paged(rows, page_no or 0, size, self._group_json, key="list")
+        return body
+
+    @staticmethod
+    def _group_json(group: SimGroup) -> dict[str, Any]:
+        return {
+            "id": group.group_id,
+            "name": group.name,
+            "description": group.description,
+            "curDevNum": len(group.device_ids),
+            "maxDevNum": 10000,
+        }
+
+    def group_members(self, request: SimRequest) -> dict[str, Any]:
+        """``{totalCount, pageNo, pageSize, deviceIds: [...]}`` of one group (by its id)."""
+        page_no, size = paging(request.query, default_size=10, max_size=250)
+        wanted = request.query.get("devGroupId")
+        group = next((g for g in self.groups.values() if g.group_id == wanted), None)
+        if group is None:
+            raise ApiError("100602" if wanted else "100022")
+        return paged(sorted(group.device_ids), page_no or 0, size, str, key="deviceIds")
 
     def get_device(self, request: SimRequest) -> dict[str, Any]:
         device = self.fleet.device(KIND, request.params["deviceId"])

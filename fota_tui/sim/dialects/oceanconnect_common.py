@@ -47,6 +47,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "100006": (400, "Invalid refresh token."),  # [I]
     "100022": (400, "The input is invalid."),  # [I] gatewayId and pageNo both empty
     "100403": (404, "The device is not existed."),  # [I]
+    "100602": (404, "The device group is not existed."),  # [I]
 }
 
 

@@ -79,6 +79,11 @@ class SimGroup:
     device_ids: list[str] = field(default_factory=list)
     description: str = ""
 
+    @property
+    def group_id(self) -> str:
+        """A stable id (IOCM device groups have one besides their name)."""
+        return hashlib.sha1(self.name.encode()).hexdigest()[:24]
+
 
 def sub_operation_id(job_id: str, device_id: str) -> str:
     return hashlib.blake2b(f"{job_id}:{device_id}".encode(), digest_size=12).hexdigest()
