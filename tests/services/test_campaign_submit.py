@@ -757,3 +757,25 @@ async def test_the_submitter_records_the_platform_time_of_a_send(env):
     (entry,) = (await service.submit(await service.preview(await make_spec(env, AX)))).entries
     assert entry.platform_sent_at is not None and entry.first_sent_at is not None
     assert entry.first_sent_at - entry.platform_sent_at > timedelta(minutes=14)
+
+
+async def test_a_onenet_execute_whose_answer_was_lost_is_found_not_undone(env):
+    """The execute was stored but its answer lost: the pair is whole on the platform, so
+    the write is not cancelled (a lone execute would run whatever was written before)."""
+    service = env.service(ON)
+    spec = await make_spec(env, ON, count=1)
+    preview = await service.preview(spec)
+    before = env.jobs(ON)
+    env.sim.faults.script(ON, "reset_after", method="POST", path_contains="/execute/offline")
+    submission = await service.submit(preview)
+    (entry,) = submission.entries
+    assert entry.state == "created" and not entry.unconfirmed, entry.events[-1].note
+    assert "the execute's answer was lost" in entry.events[-1].note
+    device = env.sim.fleet.find_device(ON, spec.devices[0])
+    commands = [
+        c
+        for c in env.sim.dialects[ON].book.commands(device, env.clock.now())  # type: ignore[attr-defined]
+        if c.job is not None and c.job.job_id in env.jobs(ON) - before
+    ]
+    assert Counter(c.type for c in commands) == {"WRITE": 1, "EXECUTE": 1}
+    assert all(c.cancelled_at is None for c in commands)

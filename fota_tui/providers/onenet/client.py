@@ -556,13 +556,35 @@ class OneNetClient(HttpAdapter):
             self._recovered[imei] = f"the write's answer was lost ({exc.title}); found it"
         try:
             execute_uuid = await self._post(execute)
+            if imei in self._recovered:
+                self._recovered[imei] += " and sent its execute once"
         except ProviderError as exc:
-            await self._cancel_quietly(imei, write_uuid)  # a lone write would only download
-            self._recovered.pop(imei, None)
-            return exc
-        if imei in self._recovered:
-            self._recovered[imei] += " and sent its execute once"
+            lost = isinstance(exc, LOST_ANSWER)
+            stored = await self._stored_execute(imei, write) if lost else None
+            if stored is None:
+                await self._cancel_quietly(imei, write_uuid)  # a lone write would only download
+                self._recovered.pop(imei, None)
+                return exc
+            execute_uuid = stored
+            note = self._recovered.get(imei, "")
+            self._recovered[imei] = (note + "; " if note else "") + (
+                f"the execute's answer was lost ({exc.title}); found it on the platform"
+            )
         return {"write": write_uuid, "execute": execute_uuid}
+
+    async def _stored_execute(self, imei: str, write: PlannedRequest) -> str | None:
+        """The execute of a pair whose answer was lost, if the platform stored it: the
+        newest EXECUTE with the write's expiry, still live. Its uuid, or None."""
+        expiry = parse_beijing(str(write.params["expired_time"]))
+        try:
+            commands = await self._history(imei, self.clock() - STORED_WRITE_WINDOW)
+        except ProviderError as exc:
+            log.info("%s: %s: the lost execute could not be looked for: %s", self.name, imei, exc)
+            return None
+        for cmd in commands:  # newest first
+            if cmd.kind == "EXECUTE" and cmd.expired_time == expiry:
+                return cmd.cmd_uuid if as_int(cmd.send_status) in (1, 3, 5) else None
+        return None
 
     async def _stored_write(self, imei: str, write: PlannedRequest) -> str | None:
         """The write of ``write`` if the platform stored it although its answer was lost:
