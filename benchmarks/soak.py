@@ -72,6 +72,7 @@ from fota_tui.services.scheduler import (  # noqa: E402
     RefreshStarted,
     RefreshSucceeded,
 )
+from fota_tui.text import clean  # noqa: E402
 
 RSS_LIMIT = 0.10  # growth, as a share of the baseline
 SCHEDULER_JITTER = 0.1  # RefreshScheduler's default: ± share of the interval
@@ -1391,7 +1392,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[soak] {text}", file=sys.stderr, flush=True)
 
     result = asyncio.run(run_soak(config, progress=progress))
-    print(report(result))
+    print(clean(report(result), keep_newlines=True))  # platform text (hostile) shown, not obeyed
     if args.json:
         args.json.write_text(json.dumps(to_json(result), indent=2, default=str) + "\n")
     return 0 if result.passed else 1
