@@ -76,6 +76,9 @@ from fota_tui.text import clean  # noqa: E402
 
 RSS_LIMIT = 0.10  # growth, as a share of the baseline
 SCHEDULER_JITTER = 0.1  # RefreshScheduler's default: ± share of the interval
+# A refresh's end reaches the pane through the event loop, and the pane is polled every
+# 50 ms: on a loaded machine that takes a few hundred ms, which is not a late recovery.
+SHOW_SLACK = 0.3
 ONENET_URI = "coap://fw.example.com/pkg/BC28JAR01A09.bin"
 AOVX_URL = "http://files.aovx.example/FOTA/103/A8_V3.2.0.bin"
 BENIGN_SERVER_ERRORS = ("ConnectionResetError", "BrokenPipeError", "ConnectionAbortedError")
@@ -795,7 +798,7 @@ def _recovery(
     if in_flight is not None and in_flight.ok is False and in_flight.ended is not None:
         tail = in_flight.ended - t_stop
         cause = f"in-flight refresh failed ({in_flight.error_type})"
-    budget = tail + refresh * (1 + SCHEDULER_JITTER) + (duration or 0.0)
+    budget = tail + refresh * (1 + SCHEDULER_JITTER) + (duration or 0.0) + SHOW_SLACK
     failed_after = [
         r
         for r in log.refreshes
@@ -810,7 +813,7 @@ def _recovery(
     )
     if throttled and recovering is not None and duration is not None:
         wait = recovering.started - t_stop
-        budget = max(budget, wait + duration + refresh * SCHEDULER_JITTER)
+        budget = max(budget, wait + duration + refresh * SCHEDULER_JITTER + SHOW_SLACK)
         cause = f"throttled by the platform: waited {wait:.1f} s (retry_after)"
     return PaneRecovery(
         provider=name,

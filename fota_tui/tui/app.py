@@ -7,12 +7,14 @@ script use. ``run_console`` is what ``fota-tui`` without a command runs.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -96,8 +98,10 @@ class FotaApp(App[int]):
         demo: Demo | None = None,
         wizard: WizardFactory | None = None,
         notice: str | None = None,
+        timing: SchedulerTiming | None = None,
     ) -> None:
         super().__init__()
+        self.timing = timing or SchedulerTiming()
         self.clock: NowClock = clock or WallClock()
         self.fleet_clock: NowClock = fleet_clock or self.clock
         self.autostart = autostart
@@ -141,6 +145,8 @@ class FotaApp(App[int]):
             publish=self._publish,
             clock=self.clock,
             read_only=self.read_only_flag,
+            monotonic=self.timing.monotonic,
+            sleep=self.timing.sleep,
         )
 
     def _publish(self, event: Any) -> None:
@@ -478,13 +484,16 @@ def make_app(
     demo: Demo | None = None,
     wizard: WizardFactory | None = None,
     notice: str | None = None,
+    timing: SchedulerTiming | None = None,
 ) -> FotaApp:
     """The one factory (CLI, tests, snapshots, screenshots).
 
     ``clock`` (anything with ``now()``) drives data ages and row ages; without it, a demo
     uses wall time for data ages and the simulator's clock for row ages. ``read_only``
     True forces read-only; None follows the profile. ``transport`` serves the profile
-    (and, when not a demo, every profile switched to: tests).
+    (and, when not a demo, every profile switched to: tests). ``timing`` is the refresh
+    scheduler's ``monotonic`` and ``sleep`` (tests: fake time, so no refresh fires on the
+    real clock).
     """
     fleet_clock = None
     if clock is None and demo is not None:
@@ -502,7 +511,16 @@ def make_app(
         demo=demo,
         wizard=wizard,
         notice=notice,
+        timing=timing,
     )
+
+
+@dataclass(frozen=True)
+class SchedulerTiming:
+    """Where the refresh scheduler reads time and waits (real time unless a test says)."""
+
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 
 def run_console(args: argparse.Namespace) -> int:

@@ -16,14 +16,12 @@ import hashlib
 import json
 import os
 import secrets
-import shlex
-import subprocess
-import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tmux_harness import Tmux  # noqa: F401  (the audit tests import it from here)
 
 from fota_tui.models import ProviderKind
 from fota_tui.sim.server import Simulator
@@ -248,49 +246,6 @@ def campaign_specs(
 
 
 # -- tmux ---------------------------------------------------------------------------------
-
-
-class Tmux:
-    """A private tmux server (its own socket), so no other session's size interferes."""
-
-    def __init__(self) -> None:
-        self.socket = f"fota-audit-{uuid.uuid4().hex[:8]}"
-
-    def __call__(self, *argv: str, check: bool = True) -> str:
-        return subprocess.run(
-            ["tmux", "-L", self.socket, *argv],
-            check=check,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        ).stdout
-
-    def start(
-        self, session: str, command: str, env: Mapping[str, str], size: tuple[int, int] = (120, 40)
-    ) -> None:
-        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-        shell = f"cd {shlex.quote(os.getcwd())} && env -u COLUMNS -u LINES {exports} {command}"
-        self("new-session", "-d", "-s", session, "-x", str(size[0]), "-y", str(size[1]), shell)
-
-    def capture(self, session: str, *, escapes: bool = False) -> str:
-        return self("capture-pane", "-p", *(["-e"] if escapes else []), "-t", session)
-
-    def wait_for(
-        self, session: str, predicate: Callable[[str], bool], timeout: float = 60.0
-    ) -> str:
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.capture(session)
-            if predicate(screen):
-                return screen
-            time.sleep(0.25)
-        raise AssertionError(f"timed out; the screen was:\n{screen}")
-
-    def kill(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=30)
-        folder = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}"
-        (folder / self.socket).unlink(missing_ok=True)
 
 
 def env_for(dirs: Mapping[str, Path], extra: Mapping[str, str] | None = None) -> dict[str, str]:

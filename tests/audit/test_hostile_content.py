@@ -18,7 +18,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from typing import Any
 import pytest
 from audit_harness import ON, Tmux, env_for
 from rich.cells import cell_len
+from tmux_harness import wait_for_file
 
 from fota_tui.config.paths import resolve_paths
 from fota_tui.config.store import ConfigStore
@@ -496,27 +496,23 @@ def test_real_console_in_tmux_never_forwards_hostile_sequences(
     tmux = Tmux()
     session = f"hostile-{uuid.uuid4().hex[:6]}"
     done = tmp_path / "exit-code"
-    # The sleeps let set-clipboard be on before anything is printed: tmux then turns an
+    # The server's config turns on set-clipboard before anything runs: tmux then turns an
     # OSC 52 into a paste buffer (and OSC 0/2 into the pane title) where we can see it.
-    tmux.start(
-        session,
-        f"sleep 1; {sys.executable} -m fota_tui --profile hostile; echo $? > {done}",
-        env,
-    )
+    tmux.start(session, f"{sys.executable} -m fota_tui --profile hostile; echo $? > {done}", env)
     try:
-        tmux("set-option", "-g", "set-clipboard", "on")
         screens = [tmux.wait_for(session, lambda s: "devices ·" in s and "Devices" in s)]
-        tmux("send-keys", "-t", session, "/")
-        time.sleep(0.5)
-        tmux("send-keys", "-t", session, "-l", "provider:thingspace-demo")
-        tmux("send-keys", "-t", session, "Enter")
-        screens.append(tmux.wait_for(session, lambda s: "filter provider:" in s))
-        time.sleep(1.0)
-        tmux("send-keys", "-t", session, "Down", "Enter")  # a device with a short name
-        screens.append(tmux.wait_for(session, lambda s: "device id" in s and "IMEI" in s))
-        tmux("send-keys", "-t", session, "Escape")
-        time.sleep(1.0)  # else tmux reads Escape + c as Alt+c
-        tmux("send-keys", "-t", session, "c")
+        tmux.keys(session, "/")
+        tmux.wait_for(session, lambda s: "filter: free text" in s)  # the filter has the keys
+        tmux.keys(session, "provider:thingspace-demo", literal=True)
+        tmux.keys(session, "Enter")
+        # The table has the keys again when its bindings are back in the footer.
+        screens.append(tmux.wait_for(session, lambda s: "filter provider:" in s and "Select" in s))
+        tmux.keys(session, "Down")  # a device with a short name
+        screens.append(
+            tmux.press_until(session, "Enter", lambda s: "device id" in s and "IMEI" in s)
+        )
+        tmux.press_until(session, "Escape", lambda s: "devices ·" in s and "device id" not in s)
+        tmux.keys(session, "c")
         screens.append(tmux.wait_for(session, lambda s: "campaigns ·" in s))
         colored = tmux.capture(session, escapes=True)
         text = "\n".join(screens)
@@ -525,16 +521,12 @@ def test_real_console_in_tmux_never_forwards_hostile_sequences(
         assert tmux("list-buffers", check=False).strip() == ""
         assert "title" not in tmux("display-message", "-p", "-t", session, "#{pane_title}")
         assert "\x1b]" not in colored and "\x1b[31m" not in colored
-        tmux("send-keys", "-t", session, "q")
-        deadline = time.monotonic() + 20
-        while not done.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert done.read_text().strip() == "0"
+        tmux.keys(session, "q")
+        assert wait_for_file(done) == "0"
         # Calibration: the same checks do catch the sequences when a program sends them.
         probe = f"{session}-probe"
-        tmux.start(probe, "sleep 1; printf '\\033]52;c;ZXZpbA==\\a\\033]2;title\\a\\033[31mRED\\n';"
+        tmux.start(probe, "printf '\\033]52;c;ZXZpbA==\\a\\033]2;title\\a\\033[31mRED\\n';"
                    " sleep 30", env)  # fmt: skip
-        tmux("set-option", "-g", "set-clipboard", "on")
         tmux.wait_for(probe, lambda s: "RED" in s, timeout=10)
         assert tmux("list-buffers").strip()
         assert "title" in tmux("display-message", "-p", "-t", probe, "#{pane_title}")

@@ -6,15 +6,26 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from fota_tui.config.paths import AppPaths
 from fota_tui.sim.clock import ManualClock
 from fota_tui.sim.demo import Demo, build_demo
-from fota_tui.tui.app import FotaApp, make_app
+from fota_tui.tui.app import FotaApp, SchedulerTiming, make_app
 
 START = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+
+async def _no_timer(seconds: float) -> None:
+    """The scheduler's wait in tests: only ``refresh_now`` (the ``r`` key) wakes it, never
+    the real clock, so nothing refreshes behind a test's back on a loaded machine."""
+    await asyncio.Event().wait()
+
+
+def fake_timing(clock: ManualClock) -> SchedulerTiming:
+    return SchedulerTiming(monotonic=lambda: clock.now().timestamp(), sleep=_no_timer)
 
 
 @dataclass
@@ -48,7 +59,7 @@ def sim_app(
         low_bandwidth=low_bandwidth,
         paths=paths,
         demo=demo if as_demo else None,
-        **kwargs,  # type: ignore[arg-type]
+        **{"timing": fake_timing(clock), **kwargs},  # type: ignore[arg-type]
     )
     app.animation_level = "none"
     return Harness(app, demo, clock)
