@@ -4,6 +4,8 @@ import subprocess
 import sys
 import types
 
+import pytest
+
 from fota_tui import __version__
 from fota_tui.cli import NOT_BUILT, build_parser, main
 from fota_tui.commands import profiles as profiles_command
@@ -51,6 +53,7 @@ def run_module(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.process
 def test_real_process_version_and_help():
     result = run_module("--version")
     assert (result.returncode, result.stdout.strip()) == (0, f"fota-tui {__version__}")
@@ -58,6 +61,7 @@ def test_real_process_version_and_help():
     assert result.returncode == 0 and "profiles" in result.stdout
 
 
+@pytest.mark.process
 def test_real_process_config_error_exits_2(isolated_dirs):
     result = run_module("profiles", "show", "nope")
     assert result.returncode == 2
@@ -66,6 +70,7 @@ def test_real_process_config_error_exits_2(isolated_dirs):
     assert "Traceback" not in result.stderr + result.stdout
 
 
+@pytest.mark.process
 def test_real_process_usage_error_exits_2():
     result = run_module("profiles", "frobnicate")
     assert result.returncode == 2 and "invalid choice" in result.stderr

@@ -19,6 +19,8 @@ import pytest
 from fota_tui.cli import main
 from fota_tui.models import ProviderKind
 
+pytestmark = pytest.mark.process  # a child process: the second CI pass
+
 READY = "Ctrl+C stops it."
 URL = re.compile(r"http://127\.0\.0\.1:(\d+)/([a-z]+)")
 

@@ -251,23 +251,43 @@ async def test_preview_for_another_provider_is_refused(world):
 
 
 async def test_oceanconnect_groups_preview(world):
-    _, _, service = world
+    sim, _, service = world
     oc = service(OC)
-    fw = next(f for f in await oc.firmware() if f.file_type == "firmware")
+    busy = {u.device_id async for u in oc.client.upgrades() if u.state.active}
+    idle = sorted(
+        (
+            g
+            for g in sim.dialects[OC].groups.values()
+            if g.device_ids and not set(g.device_ids) & busy
+        ),
+        key=lambda g: g.name,
+    )[:2]
+    assert idle, "the seed has device groups with idle members"
+    group = idle[0]
+    fw = next(
+        f for f in await oc.firmware() if f.file_type == "firmware" and f.model == group.model
+    )
     spec = CampaignSpec(
         provider=oc.name,
         firmware=fw.firmware_id,
-        device_groups=["north", "south"],
+        device_groups=[group.name],
         options={"device_type": fw.device_type, "model": fw.model, "manufacturer": fw.make},
     )
     preview = await oc.preview(spec)
     assert preview.ok and preview.devices == ()
+    assert sorted(preview.group_members) == sorted(group.device_ids)
     (request,) = preview.all_requests
     assert request.body["targets"] == {
-        "deviceGroups": ["north", "south"],
+        "deviceGroups": [group.name],
         "deviceType": fw.device_type,
         "model": fw.model,
         "manufacturerName": fw.make,
+    }
+    unknown = await oc.preview(spec.model_copy(update={"device_groups": ["north", "south"]}))
+    assert not unknown.ok
+    assert {p.message for p in unknown.problems_for("device_groups")} == {
+        "device_groups: no device group 'north'",
+        "device_groups: no device group 'south'",
     }
 
 

@@ -6,7 +6,11 @@ import pkgutil
 import subprocess
 import sys
 
+import pytest
+
 import fota_tui
+
+pytestmark = pytest.mark.process  # a child process: the second CI pass
 
 HEADLESS = ("models", "errors", "config", "providers", "sim", "services")
 

@@ -1,4 +1,4 @@
-"""The AOVX cloud adapter (providers.md section 1, seed page 000).
+"""The AOVX cloud adapter (docs/platforms/aovx.md, seed page 000).
 
 - Envelope ``{"code", "message", "data"}`` with ``code`` 200 on success; errors are HTTP 200
   with another ``code`` and an English or Chinese ``message`` (inferred): 401 or a
@@ -11,7 +11,7 @@
 - Paging: 1-based ``pageNum``/``pageSize``; ``size`` is the page count; pages after the
   first are fetched concurrently (bounded) and paging stops at ``size`` or a short page.
   AOVX publishes no maximum page size, ids per report query or rate limit (the docs'
-  default page is 20; providers.md 1.6 infers <= 5 requests in flight). The client asks
+  default page is 20; docs/platforms/aovx.md infers <= 5 requests in flight). The client asks
   for ``page_size`` rows and ``id_batch`` terminal ids per query (default 500 each) with
   ``concurrency`` requests in flight (default 8), all constructor arguments: a 2,000-
   terminal refresh is then 9 requests. A server that caps the page size silently is

@@ -22,7 +22,7 @@ REQUEST_TIME = "%Y-%m-%d %H:%M:%S"  # request times are UTC in this form
 _STAMP = "%Y%m%dT%H%M%SZ"
 
 # OTA report ``status``. Seed page 000 defines the meanings, which outrank the inferred table
-# in providers.md 1.8 (that table maps 2 to in_progress). A profile overrides
+# in docs/platforms/aovx.md (that table maps 2 to in_progress). A profile overrides
 # any row through ``status_map`` (``options.map_status``); unlisted values are ``unknown``.
 STATUS_TABLE: dict[int, tuple[UpgradeState, str | None]] = {
     -1: (UpgradeState.FAILED, "delivery failed/timeout: the upgrade command was not issued"),

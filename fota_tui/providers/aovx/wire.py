@@ -1,4 +1,4 @@
-"""AOVX JSON as lenient pydantic models (providers.md 1.3, seed page 000).
+"""AOVX JSON as lenient pydantic models (docs/platforms/aovx.md, seed page 000).
 
 Lenient where the docs disagree with the wire: ``total``/``size`` arrive as numbers or
 strings, ids and numbers-as-text may be either type, optional fields may be absent or

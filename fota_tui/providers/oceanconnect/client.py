@@ -1,6 +1,6 @@
 """The Huawei OceanConnect adapter (IOCM auth/devices, IODM northbound v1.5.0 upgrades).
 
-Written from providers.md section 4 and seed 004. Every call carries ``app_key`` and
+Written from docs/platforms/oceanconnect.md and seed 004. Every call carries ``app_key`` and
 ``Authorization: Bearer`` (see ``auth.py``). Paging is 0-based ``pageNo``/``pageSize``
 with ``totalCount``; later pages are fetched ``page_concurrency`` at a time. A client-side
 limiter keeps every call (logins and re-sends included) under the platform's 100 calls /

@@ -1,8 +1,8 @@
 """OceanConnect wire records → domain records (pure functions) and the status tables.
 
 Status words are compared case-insensitively: subtasks say ``fail``, the task filter
-says ``failed`` and real task answers say ``FAIL`` (providers.md 4.8). Mapping follows
-providers.md 4.9; a ``success`` task whose ``staResult`` counts failures or timeouts is
+says ``failed`` and real task answers say ``FAIL`` (docs/platforms/oceanconnect.md). Mapping follows
+docs/platforms/oceanconnect.md; a ``success`` task whose ``staResult`` counts failures or timeouts is
 ``partial``. A processing subtask is refined by the download/update step found in its
 ``extendInfo`` (software ``swUpgradeState``, firmware ``step``/``stepDesc``; inferred).
 """

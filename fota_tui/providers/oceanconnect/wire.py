@@ -86,7 +86,7 @@ class TokenResponse(Wire):
 
 
 class ErrorBody(Wire):
-    """``{"error_code": "...", "error_desc": "..."}`` (shape inferred, providers.md 4.6)."""
+    """``{"error_code": "...", "error_desc": "..."}`` (shape inferred, docs/platforms/oceanconnect.md)."""
 
     error_code: OptStr = None
     error_desc: OptStr = None

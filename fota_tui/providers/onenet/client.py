@@ -1,5 +1,5 @@
 """China Mobile OneNET NB-IoT adapter (legacy ``api.heclouds.com``), written from
-providers.md section 2.
+docs/platforms/onenet.md.
 
 - Auth: ``api-key: <product MasterKey>`` on every call; no tokens, nothing to refresh.
 - Envelope ``{errno, error, data}``, HTTP 200 for platform errors: errno 1 → auth error

@@ -1,7 +1,7 @@
 """OneNET wire records → domain records: pure functions and the status tables.
 
 ``send_status`` is refined by ``confirm_status`` (a name or a number) following
-providers.md 2.9; unknown values become ``unknown`` with the raw value kept. A FOTA
+docs/platforms/onenet.md; unknown values become ``unknown`` with the raw value kept. A FOTA
 upgrade is a WRITE of the package URI to ``/5/0/1`` paired with an EXECUTE of ``/5/0/2``;
 its state is the write's until the write succeeded, then the execute's. Object 5 reads
 (State, Update Result) refine a delivered update into downloading / in progress / done.
@@ -91,7 +91,7 @@ def confirm_name(raw: Any) -> str | None:
 def command_state(
     cmd: Command, now: datetime, map_status: MapStatus | None = None
 ) -> tuple[UpgradeState, str | None]:
-    """One command's state and reason (providers.md 2.9)."""
+    """One command's state and reason (docs/platforms/onenet.md)."""
     status = as_int(cmd.send_status)
     name = confirm_name(cmd.confirm_status)
     reason: str | None = None

@@ -1,6 +1,6 @@
 """OneNET (legacy api.heclouds.com) JSON as lenient pydantic models.
 
-Unknown fields are ignored and the documented quirks are coerced here (providers.md 2.8):
+Unknown fields are ignored and the documented quirks are coerced here (docs/platforms/onenet.md):
 ids that are numbers in some answers and strings in others, ``remain`` sent as a string,
 ``cmd_uuid`` with a trailing space, ``send_time``/``confirm_time`` absent until they
 happen, and times in Beijing time without a zone. Status values stay raw (``Any``);

@@ -1,6 +1,6 @@
 """AOVX cloud: the ``/system/asset/...`` JSON-over-POST API of a vehicle tracker platform.
 
-Follows providers.md section 1 and seed page 000. What the public docs leave open is
+Follows docs/platforms/aovx.md and seed page 000. What the public docs leave open is
 inferred [I] and configurable here:
 
 - Login: the public path is unknown. Default ``POST /system/user/login`` (``login_path``)

@@ -1,7 +1,7 @@
 """AOVX dialect plumbing: codes, time formats, the phase → OTA status table, records.
 
 Only the success envelope ``{"code": 200, "message": "Operation succeeded", "data": …}`` is
-documented (providers.md 1.3). Everything about errors is inferred [I] and is the
+documented (docs/platforms/aovx.md). Everything about errors is inferred [I] and is the
 simulator's choice: errors come back as HTTP 200 with ``code != 200`` and a human
 ``message`` (English or Chinese):
 

@@ -1,6 +1,6 @@
 """Huawei OceanConnect northbound API (IOCM auth/devices, IODM v1.5.0 upgrades).
 
-Follows providers.md section 4 and seed 004:
+Follows docs/platforms/oceanconnect.md and seed 004:
 - ``POST /iocm/app/sec/v1.1.0/login`` takes a FORM body ``appId`` & ``secret`` (``Secret``
   accepted too, as the Go sample sends it); ``refreshToken`` takes JSON. Only the newest
   access token of an app is valid; ``expiresIn`` is 3600, sent as a string on every

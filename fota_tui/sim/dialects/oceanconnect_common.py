@@ -1,7 +1,7 @@
 """OceanConnect dialect plumbing: error codes, the time format, 0-based paging.
 
 Error body shape ``{"error_code": "...", "error_desc": "..."}`` is inferred (widely
-observed, not printed verbatim in the docs; providers.md 4.6). Codes and texts for task
+observed, not printed verbatim in the docs; docs/platforms/oceanconnect.md). Codes and texts for task
 creation are the seed page's (004), typos included. Codes marked [I] below are the
 simulator's choice where the docs give none.
 """

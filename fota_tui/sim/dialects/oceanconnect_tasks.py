@@ -4,7 +4,7 @@ Per-device state comes from the fleet's job timelines; ``WORDS`` is the one tabl
 neutral phases/reasons to the platform's words. Task-level ``status`` is sent in upper
 case (``"FAIL"``, as in the docs' examples) and subtask ``status`` in lower case.
 ``extendInfo`` carries the download/update step of a processing subtask, and
-``extendPara`` the package of a task; both shapes are inferred (providers.md 4.3).
+``extendPara`` the package of a task; both shapes are inferred (docs/platforms/oceanconnect.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """China Mobile OneNET NB-IoT, legacy ``api.heclouds.com``: cached commands and devices.
 
-Follows providers.md section 2 and seed page 001. Auth is the ``api-key`` header holding the
+Follows docs/platforms/onenet.md and seed page 001. Auth is the ``api-key`` header holding the
 product MasterKey (no tokens, no expiry); anything else is errno 1 "auth failed". Every
 platform error is HTTP 200 ``{"errno", "error"}``. Inferred [I] choices, configurable here:
 

@@ -3,7 +3,7 @@
 Times: the legacy API speaks Beijing time (UTC+8) without a zone, ``YYYY-MM-DD HH:MM:SS``
 in answers and ``YYYY-MM-DDTHH:MM:SS`` in requests; the piecewise log uses Java's
 ``Date.toString()`` (``Wed Dec 02 09:02:24 CST 2020``). Errors are HTTP 200 with
-``{"errno", "error"}`` (providers.md 2.6).
+``{"errno", "error"}`` (docs/platforms/onenet.md).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from fota_tui.sim.fleet import Reason
 
 BEIJING = timezone(timedelta(hours=8), "CST")
 
-# errno values (providers.md 2.6)
+# errno values (docs/platforms/onenet.md)
 ERR_AUTH = 1
 ERR_PARAM = 3
 ERR_INTERNAL = 7
@@ -25,7 +25,7 @@ ERR_UNSUCCESS = 5106
 ERR_INVALID = 5108
 ERR_RPC = 5117
 
-# send_status (providers.md 2.3); 7 and 8 both mean "undefined".
+# send_status (docs/platforms/onenet.md); 7 and 8 both mean "undefined".
 WAIT, CANCELLED, SENT, EXPIRED, SUCCESS, FAILED, UNDEFINED_7, UNDEFINED = 1, 2, 3, 4, 5, 6, 7, 8
 
 CONFIRM_NAMES = (

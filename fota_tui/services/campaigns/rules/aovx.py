@@ -1,6 +1,6 @@
 """AOVX: one ``sendOtaCommand`` (type, mode, protocol, version, fileUrl) to the terminals.
 
-Rules (providers.md 1.3): terminal ids (32 hex digits, or a dashed UUID); type 0 app /
+Rules (docs/platforms/aovx.md): terminal ids (32 hex digits, or a dashed UUID); type 0 app /
 1 core, mode 0 whole / 1 differential, protocol 0 FTP / 1 HTTP; a version label; a file
 URL whose scheme matches the protocol. The command goes out at once: no schedule, groups
 or windows.

@@ -1,6 +1,6 @@
 """Huawei OceanConnect: one software or firmware upgrade task (IODM northbound v1.5.0).
 
-Rules (providers.md 4.3, seed 004): the package comes from ``/category`` and matches the
+Rules (docs/platforms/oceanconnect.md, seed 004): the package comes from ``/category`` and matches the
 device type, model and manufacturer; devices or device groups, never both, and one of
 them; at most 256 per task (the preview offers to split a larger device list into several
 tasks); execute type now / device_online / custom, where custom needs start >= now and

@@ -1,7 +1,7 @@
 """China Mobile OneNET: per IMEI, a cached write of the LwM2M package URI (/5/0/1) and a
 cached execute of Update (/5/0/2).
 
-Rules (providers.md 2.3/2.4): IMEIs are 15 digits; expired_time (``end_at``) is required
+Rules (docs/platforms/onenet.md): IMEIs are 15 digits; expired_time (``end_at``) is required
 and later than valid_time (``start_at``), which must not be in the past; retry 0..10,
 timeout 5..40 s, trigger_msg 1..7; the package URI is a valid URI and the write payload
 stays within the 2 KB command limit.

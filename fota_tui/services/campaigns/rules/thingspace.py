@@ -1,6 +1,6 @@
 """Verizon ThingSpace: a v3 campaign (or a v1 upgrade) as the platform will accept it.
 
-Rules (providers.md 3.3/3.4): firmware from the account's list; start and end dates
+Rules (docs/platforms/thingspace.md): firmware from the account's list; start and end dates
 (``YYYY-MM-DD``, start not before today UTC, end not before start); UTC hour windows with
 start 0-23, end 1-24 and end >= start + 4 h (v3 only); a non-empty list of IMEIs (15 digits,
 Luhn check digit); the license / auto-add flags are booleans.
