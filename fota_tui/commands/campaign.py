@@ -451,16 +451,19 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 async def _find(ctx: Context, names: list[str], campaign_id: str) -> tuple[Any, Any]:
-    """The service and detail of the provider that knows ``campaign_id``."""
-    errors = []
+    """The service and detail of the provider that knows ``campaign_id``. A provider that
+    cannot be opened (a missing secret) or read is skipped and named, never fatal when
+    another provider has the campaign."""
+    errors: list[ProviderError | ConfigError] = []
     for name in names:
-        service = ctx.session.service(name)
         try:
+            service = ctx.session.service(name)
             return service, await service.campaign(campaign_id)
         except ProviderNotFound:
             continue
-        except ProviderError as exc:
+        except (ProviderError, ConfigError) as exc:
             errors.append(exc)
+            print(f"fota-tui: {name} skipped: {exc.title}: {exc.message}", file=sys.stderr)
     if errors:
         raise errors[0]
     raise UsageError(

@@ -195,3 +195,35 @@ def test_platform_text_in_campaign_commands_is_shown_never_obeyed(capsys, monkey
         assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text
         text.encode("utf-8")  # no lone surrogate
     assert "␛]52" in failed or "␛" in out + shown
+
+
+@pytest.mark.loopback
+def test_campaign_show_survives_an_unrelated_provider_that_cannot_open(
+    capsys, monkeypatch, production, isolated_dirs
+):
+    _, campaign, _ = production
+    profile = isolated_dirs["config"] / "profiles" / "prod.toml"
+    broken = """[[providers]]
+kind = "thingspace"
+name = "vz"
+account = "0000123456-00001"
+app_key = "k"
+app_secret = "env:FOTA_TEST_MISSING_SECRET"
+username = "u"
+password = "env:FOTA_TEST_MISSING_SECRET"
+
+"""  # listed first: it is tried first
+    profile.write_text(profile.read_text().replace("[[providers]]", broken + "[[providers]]", 1))
+    monkeypatch.delenv("FOTA_TEST_MISSING_SECRET", raising=False)
+    code, out, _ = run(capsys, monkeypatch, "campaign", "apply", "--profile", "prod",
+                       "--yes", str(campaign))  # fmt: skip
+    assert code == 0, out
+    ids = [
+        line.split("→ campaign ")[1].strip() for line in out.splitlines() if "→ campaign" in line
+    ]
+    code, shown, err = run(capsys, monkeypatch, "campaign", "show", "--profile", "prod", ids[0])
+    assert code == 0 and ids[0] in shown and "vz skipped: Secret not available" in err
+    code, shown, err = run(
+        capsys, monkeypatch, "campaign", "show", "--profile", "prod", "--provider", "vz", ids[0]
+    )
+    assert code == 2 and "vz" in err and "Secret not available" in err

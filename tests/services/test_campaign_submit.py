@@ -779,3 +779,25 @@ async def test_a_onenet_execute_whose_answer_was_lost_is_found_not_undone(env):
     ]
     assert Counter(c.type for c in commands) == {"WRITE": 1, "EXECUTE": 1}
     assert all(c.cancelled_at is None for c in commands)
+
+
+async def test_a_read_only_profile_is_refused_by_the_service_itself(env):
+    """Whatever the front end: a read-only session's service sends nothing."""
+    profile = demo_profile(env.sim).model_copy(update={"read_only": True})
+    session = open_session(profile, env.data, transport=env.gate, now=env.clock.now)
+    try:
+        service = session.service(f"{TS.value}-demo")
+        service.client.options.sleep = no_sleep
+        preview = await service.preview(await make_spec(env, TS))
+        assert preview.ok  # looking is allowed
+        before = env.jobs(TS)
+        with pytest.raises(UsageError, match="read-only"):
+            await service.submit(preview)
+        with pytest.raises(UsageError, match="read-only"):
+            await service.cancel(next(iter(before)))
+        assert env.jobs(TS) == before and service.history() == []
+    finally:
+        await session.aclose()
+    flagged = open_session(demo_profile(env.sim), env.data, transport=env.gate, read_only=True)
+    assert flagged.service(f"{AX.value}-demo").read_only  # --read-only on a writable profile
+    await flagged.aclose()

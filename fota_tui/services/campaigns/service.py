@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from fota_tui.errors import UsageError
 from fota_tui.models import (
     Campaign,
     CampaignDetail,
@@ -39,10 +40,12 @@ class CampaignService:
         *,
         now: Callable[[], datetime] = utcnow,
         settle: timedelta = SETTLE,
+        read_only: bool = False,
     ) -> None:
         self.client = client
         self.journal = journal
         self.now = now
+        self.read_only = read_only
         self.submitter = Submitter(client, journal, now, settle=settle)
 
     @property
@@ -75,8 +78,17 @@ class CampaignService:
         return await build_preview(self.client, spec, now=now, split=split, held=held)
 
     # -- sending ------------------------------------------------------------------------
+    def _writable(self, what: str) -> None:
+        """Read-only is enforced here, whatever the front end: nothing is sent."""
+        if self.read_only:
+            raise UsageError(
+                f"{self.name}: the profile is read-only (read_only = true or --read-only);"
+                f" {what} refused, nothing was sent"
+            )
+
     async def submit(self, preview: Preview, *, resend: bool = False) -> Submission:
         """Send a clean preview exactly once (see ``submit.py``)."""
+        self._writable("the campaign")
         return await self.submitter.submit(preview, resend=resend)
 
     async def reconcile_pending(self) -> list[JournalEntry]:
@@ -103,16 +115,19 @@ class CampaignService:
         return self.capabilities.add_remove_devices and hasattr(self.client, "add_devices")
 
     async def cancel(self, campaign_id: str) -> Campaign:
+        self._writable("cancelling")
         return await operations.cancel(
             self.client, campaign_id, journal=self.journal, now=self.now()
         )
 
     async def add_devices(self, campaign_id: str, device_ids: Sequence[str]) -> Any:
+        self._writable("adding devices")
         return await operations.change_devices(
             self.client, campaign_id, device_ids, add=True, journal=self.journal, now=self.now()
         )
 
     async def remove_devices(self, campaign_id: str, device_ids: Sequence[str]) -> Any:
+        self._writable("removing devices")
         return await operations.change_devices(
             self.client, campaign_id, device_ids, add=False, journal=self.journal, now=self.now()
         )

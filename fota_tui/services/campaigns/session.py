@@ -35,8 +35,10 @@ class CampaignSession:
         transport: httpx.AsyncBaseTransport | None = None,
         now: Callable[[], datetime] = utcnow,
         clients: ClientSource | None = None,
+        read_only: bool = False,
     ) -> None:
         self.profile = profile
+        self.read_only = read_only or profile.read_only
         self.journal = journal
         self.transport = transport
         self.now = now
@@ -69,7 +71,11 @@ class CampaignSession:
             else:
                 client = build_client(cfg, transport=self.transport, groups=self.journal)
             self._services[provider] = CampaignService(
-                client, self.journal, now=self.now, settle=timedelta(seconds=cfg.settle_seconds)
+                client,
+                self.journal,
+                now=self.now,
+                settle=timedelta(seconds=cfg.settle_seconds),
+                read_only=self.read_only,
             )
         return self._services[provider]
 
@@ -90,6 +96,7 @@ def open_session(
     now: Callable[[], datetime] = utcnow,
     clients: ClientSource | None = None,
     journal: Journal | None = None,
+    read_only: bool = False,
 ) -> CampaignSession:
     """The journal lives in ``<data_dir>/journal/<profile>/`` (``journal`` overrides it,
     e.g. the one the lending console's clients list campaigns from). ``clients`` lends
@@ -100,4 +107,5 @@ def open_session(
         transport=transport,
         now=now,
         clients=clients,
+        read_only=read_only,
     )

@@ -54,6 +54,7 @@ def campaign_session(app: Any) -> CampaignSession:
         now=app.now,
         clients=lend,
         journal=journal,
+        read_only=console.read_only,
     )
 
 
