@@ -90,6 +90,10 @@ class SafeStream(io.TextIOBase):
         self.inner.write(safe)
         return len(text)
 
+    def write_control(self, sequence: str) -> None:
+        """Our own terminal control (a redraw), never platform text: written as it is."""
+        self.inner.write(sequence)
+
     def flush(self) -> None:
         self.inner.flush()
 

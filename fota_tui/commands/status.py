@@ -7,7 +7,7 @@ import asyncio
 import sys
 from typing import Any
 
-from fota_tui.commands import profile_or_demo, target_options
+from fota_tui.commands import paths_from_args, profile_or_demo, target_options
 from fota_tui.errors import UsageError
 from fota_tui.models import UpgradeState
 
@@ -64,16 +64,22 @@ def run(args: argparse.Namespace) -> int:
         "csv": status_report.render_csv,
     }[args.format]
     states = [UpgradeState(s) for s in args.state]
+    groups = None  # the journal: names of the campaigns fota-tui keeps (OneNET, AOVX)
+    if not getattr(args, "demo", False):
+        from fota_tui.services.campaigns.journal import Journal
+
+        groups = Journal(paths_from_args(args).data_dir, profile.name)
 
     async def once() -> int:
         report = await status_report.collect(
-            profile, transport=transport, providers=args.provider, states=states
+            profile, transport=transport, providers=args.provider, states=states, groups=groups
         )
         text = render(report)
         if args.watch is not None and args.format == "json":
             text = text.replace("\n", " ").rstrip() + "\n"  # one object per line
         if args.watch is not None and args.format == "table" and sys.stdout.isatty():
-            sys.stdout.write("\x1b[H\x1b[2J")
+            # Our own redraw, past the platform-text boundary on purpose.
+            getattr(sys.stdout, "write_control", sys.stdout.write)("\x1b[H\x1b[2J")
         sys.stdout.write(text)
         sys.stdout.flush()
         for p in report.providers:

@@ -227,3 +227,18 @@ password = "env:FOTA_TEST_MISSING_SECRET"
         capsys, monkeypatch, "campaign", "show", "--profile", "prod", "--provider", "vz", ids[0]
     )
     assert code == 2 and "vz" in err and "Secret not available" in err
+
+
+@pytest.mark.loopback
+def test_status_shows_the_name_the_journal_keeps(capsys, monkeypatch, production, tmp_path):
+    """AOVX has no job ids: the campaign's name lives in the journal, and status reads it."""
+    _, campaign, _ = production
+    named = tmp_path / "named.toml"
+    named.write_text('name = "Night rollout"\n' + campaign.read_text())
+    code, out, _ = run(capsys, monkeypatch, "campaign", "apply", "--profile", "prod", "--yes",
+                       str(named))  # fmt: skip
+    assert code == 0, out
+    code, out, _ = run(capsys, monkeypatch, "status", "--profile", "prod", "--format", "json")
+    assert code == 0
+    names = {c["name"] for c in json.loads(out)["campaigns"]}
+    assert "Night rollout" in names
