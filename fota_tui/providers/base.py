@@ -6,12 +6,13 @@ boundary: no vendor JSON, no httpx exceptions. Paging is hidden behind async ite
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from fota_tui.models import (
+    AuthState,
     Campaign,
     CampaignDetail,
     CampaignSpec,
@@ -55,6 +56,45 @@ class LocalGroup:
 
 class GroupSource(Protocol):
     def groups(self, provider: str) -> list[LocalGroup]: ...
+
+
+class CallBudget(Protocol):
+    """What a rate limiter tells: calls left in its window, of how many."""
+
+    @property
+    def remaining(self) -> int: ...
+
+    calls: int
+
+
+@runtime_checkable
+class Paced(Protocol):
+    """An adapter that paces its calls; ``limiter`` is None where no limit is known."""
+
+    limiter: CallBudget | None
+
+
+@runtime_checkable
+class AuthReporting(Protocol):
+    """An adapter that knows whether its credentials work right now."""
+
+    auth_state: AuthState
+
+
+@runtime_checkable
+class PlatformNotes(Protocol):
+    """An adapter that learns lasting facts about its platform (shown in its pane)."""
+
+    notes: list[str]
+
+
+@runtime_checkable
+class DeviceListEditing(Protocol):
+    """An adapter whose platform adds devices to, or removes them from, a campaign."""
+
+    async def add_devices(self, campaign_id: str, device_ids: Sequence[str]) -> Any: ...
+
+    async def remove_devices(self, campaign_id: str, device_ids: Sequence[str]) -> Any: ...
 
 
 @runtime_checkable

@@ -47,7 +47,7 @@ from fota_tui.models import (
     state_counts,
     utcnow,
 )
-from fota_tui.providers.base import GroupSource, ProviderClient
+from fota_tui.providers.base import AuthReporting, GroupSource, Paced, ProviderClient
 from fota_tui.services.fleet import FleetDiff, FleetRow, FleetStore, RowKey, derive_row
 from fota_tui.services.scheduler import (
     HealthChanged,
@@ -604,7 +604,7 @@ def _default_factory(
 def _auth_state(client: ProviderClient | None, state: _ProviderState) -> AuthState:
     if isinstance(state.last_error, ProviderAuthError):
         return AuthState.FAILED
-    live = getattr(client, "auth_state", None)
+    live = client.auth_state if isinstance(client, AuthReporting) else None
     if isinstance(live, AuthState) and live is not AuthState.UNKNOWN:
         return live
     if state.snapshot is not None and not state.from_cache:
@@ -615,7 +615,7 @@ def _auth_state(client: ProviderClient | None, state: _ProviderState) -> AuthSta
 def _rate_budget(
     client: ProviderClient | None, snap: ProviderSnapshot | None
 ) -> tuple[int | None, int | None]:
-    limiter = getattr(client, "limiter", None)
+    limiter = client.limiter if isinstance(client, Paced) else None
     if limiter is not None:
         try:
             return int(limiter.remaining), int(limiter.calls)

@@ -19,7 +19,7 @@ from fota_tui.models import (
     UtcDatetime,
     utcnow,
 )
-from fota_tui.providers.base import ProviderClient
+from fota_tui.providers.base import Paced, PlatformNotes, ProviderClient
 
 
 class ProviderSnapshot(BaseModel):
@@ -73,7 +73,7 @@ async def _fetch(client: ProviderClient, now: datetime | None) -> ProviderSnapsh
     except* ProviderError as failures:
         raise failures.exceptions[0] from None
     elapsed = (time.monotonic() - started) * 1000
-    limiter = getattr(client, "limiter", None)
+    limiter = client.limiter if isinstance(client, Paced) else None
     health = ProviderHealth(
         provider=client.name,
         kind=client.kind,
@@ -83,7 +83,7 @@ async def _fetch(client: ProviderClient, now: datetime | None) -> ProviderSnapsh
         auth=AuthState.OK,
         rate_limit_remaining=limiter.remaining if limiter else None,
         rate_limit_total=limiter.calls if limiter else None,
-        warnings=tuple(getattr(client, "notes", ())),
+        warnings=tuple(client.notes) if isinstance(client, PlatformNotes) else (),
     )
     return ProviderSnapshot(
         provider=client.name,

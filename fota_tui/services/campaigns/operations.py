@@ -20,7 +20,7 @@ from fota_tui.models import (
     ProviderKind,
     UpgradeState,
 )
-from fota_tui.providers.base import ProviderClient
+from fota_tui.providers.base import DeviceListEditing, ProviderClient
 from fota_tui.services.campaigns.journal import Journal
 
 NO_CANCEL = {
@@ -66,14 +66,13 @@ async def cancel(
     return result
 
 
-def _device_method(client: ProviderClient, name: str) -> Callable[..., Awaitable[Any]]:
-    method = getattr(client, name, None)
-    if not client.capabilities.add_remove_devices or method is None:
+def _device_method(client: ProviderClient, add: bool) -> Callable[..., Awaitable[Any]]:
+    if not client.capabilities.add_remove_devices or not isinstance(client, DeviceListEditing):
         raise ProviderUnsupported(
             client.name,
             f"{client.kind.label} campaigns cannot change their devices after creation",
         )
-    return method
+    return client.add_devices if add else client.remove_devices
 
 
 async def change_devices(
@@ -89,7 +88,7 @@ async def change_devices(
     ids = [d.strip() for d in device_ids if d.strip()]
     if not ids:
         raise UsageError("no device ids given")
-    method = _device_method(client, "add_devices" if add else "remove_devices")
+    method = _device_method(client, add)
     result = await method(campaign_id, ids)
     verb = "added" if add else "removed"
     _note(journal, client, campaign_id, now, f"{verb} {len(ids)} device(s)")

@@ -20,7 +20,7 @@ from fota_tui.models import (
     ProviderKind,
     utcnow,
 )
-from fota_tui.providers.base import ProviderClient
+from fota_tui.providers.base import DeviceListEditing, ProviderClient
 from fota_tui.services.campaigns import operations
 from fota_tui.services.campaigns.journal import Journal, JournalEntry
 from fota_tui.services.campaigns.preview import Preview, build_preview
@@ -112,7 +112,7 @@ class CampaignService:
 
     @property
     def can_change_devices(self) -> bool:
-        return self.capabilities.add_remove_devices and hasattr(self.client, "add_devices")
+        return self.capabilities.add_remove_devices and isinstance(self.client, DeviceListEditing)
 
     async def cancel(self, campaign_id: str) -> Campaign:
         self._writable("cancelling")
