@@ -281,14 +281,18 @@ def _ensure_dir(folder: Path) -> None:
             os.chmod(created, 0o700)
 
 
+def _open_lock_file(path: Path) -> int:
+    try:
+        _ensure_dir(path.parent)
+        return os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the lock file ({exc.strerror})", path=str(path)) from None
+
+
 @contextmanager
 def file_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``<path>.lock`` (created 0600 next to the file)."""
-    try:
-        _ensure_dir(path.parent)
-        fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise ConfigError(f"cannot create the lock file ({exc.strerror})", path=str(path)) from None
+    fd = _open_lock_file(path)
     try:
         _lock_fd(fd)
         yield
@@ -308,11 +312,7 @@ async def waiting_file_lock(
     """Hold an exclusive lock on ``<path>.lock`` without blocking the event loop, waiting
     up to ``wait`` seconds for another holder. ``holder`` (who we are) is written into the
     lock file; on time-out ``LockBusy`` says who holds it."""
-    try:
-        _ensure_dir(path.parent)
-        fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise ConfigError(f"cannot create the lock file ({exc.strerror})", path=str(path)) from None
+    fd = _open_lock_file(path)
     try:
         waited = 0.0
         while not _try_lock_fd(fd):

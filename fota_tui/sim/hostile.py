@@ -23,15 +23,16 @@ FREE_TEXT = ("descInfo", "orgName", "vehicleNum")  # platform-specific free text
 ERROR_TEXT = "[bold red]pane[/] \x1b]52;c;ZXZpbA==\x07 固件 \x9b31m \x1b[2J\x1b]0;pwned\x07"
 
 
-def poison(fleet: SimFleet, *, surrogates: bool = True) -> None:
+def poison(fleet: SimFleet, *, surrogates: bool = True, models: bool = False) -> None:
     """Hostile text in device names, firmware and free text, firmware versions and job
-    names (models stay: they decide which firmware fits a device)."""
+    names; in models too with ``models`` (then no firmware fits any device)."""
     payloads = PAYLOADS if surrogates else tuple(p for p in PAYLOADS if p != SURROGATE)
     i = 0
     for kind, devices in fleet.devices.items():
         for device in sorted(devices.values(), key=lambda d: d.device_id):
             device.name = payloads[i % len(payloads)] + (LONG if i % 11 == 0 else "")
-            # The model stays: it decides which firmware fits (campaigns must still work).
+            if models:  # by default the model stays: it decides which firmware fits
+                device.model = payloads[(i + 3) % len(payloads)]
             device.firmware = payloads[(i + 5) % len(payloads)] + (LONG if i % 13 == 0 else "")
             for n, key in enumerate(k for k in FREE_TEXT if k in device.extra):
                 device.extra[key] = payloads[(i + 7 + n) % len(payloads)]

@@ -33,22 +33,18 @@ from tmux_harness import wait_for_file
 from fota_tui.config.paths import resolve_paths
 from fota_tui.config.store import ConfigStore
 from fota_tui.models import CampaignState, UpgradeState
+from fota_tui.sim import hostile as sim_hostile
 from fota_tui.sim.clock import ManualClock, ScaledClock
 from fota_tui.sim.demo import demo_profile
 from fota_tui.sim.dialects import oceanconnect_tasks, thingspace_words
+from fota_tui.sim.hostile import CONTROLS, ESCAPES, FORMULAS, MARKUP, RTL, WIDE
 from fota_tui.sim.server import Simulator
 
 START = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 SIZE = (120, 40)
 
-MARKUP = ("[bold red]x[/]", "[link=http://x]y[/link]", "[@click=app.quit]z[/]")
-ESCAPES = ("a\x1b[31mRED", "b\x1b]52;c;ZXZpbA==\x07c", "d\x1b]8;;http://evil\x1b\\e")
-CONTROLS = "nul\x00bel\x07bs\x08cr\rlf\nvt\x0b" + "c1\x85\x9b\x9d\x9c" + "del\x7f"
-RTL = "\u202eRTL-override\u202c שלום مرحبا"
-WIDE = "固件升级🚀📦包"
-FORMULAS = ('=HYPERLINK("http://evil","x")', "+1+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3")
-LONG = "L" * 10_240
-PAYLOADS = (*MARKUP, *ESCAPES, CONTROLS, RTL, WIDE, *FORMULAS)
+LONG = sim_hostile.LONG
+PAYLOADS = tuple(p for p in sim_hostile.PAYLOADS if p != sim_hostile.SURROGATE)  # literal on screen
 PANE_ERROR = "[bold red]pane[/] \x1b]52;c;ZXZpbA==\x07 固件 \x9b31m"
 
 # What a reader must see instead of the control characters (the console's contract).
@@ -82,21 +78,10 @@ def test_the_checks_catch_what_they_look_for() -> None:
 
 
 def poison(simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hostile text in every field a platform controls (and the dialects' reason texts)."""
-    fleet = simulator.fleet
-    i = 0
-    for kind, devices in fleet.devices.items():
-        for device in sorted(devices.values(), key=lambda d: d.device_id):
-            device.name = PAYLOADS[i % len(PAYLOADS)] + (LONG if i % 11 == 0 else "")
-            device.model = PAYLOADS[(i + 3) % len(PAYLOADS)]
-            device.firmware = PAYLOADS[(i + 5) % len(PAYLOADS)] + (LONG if i % 13 == 0 else "")
-            i += 1
-        for fw in fleet.firmware[kind]:
-            fw.version = PAYLOADS[i % len(PAYLOADS)]
-            i += 1
-        for job in fleet.jobs[kind].values():
-            job.name = PAYLOADS[i % len(PAYLOADS)] + (LONG if i % 7 == 0 else "")
-            i += 1
+    """Hostile text in every field a platform controls: the simulator's ``hostile`` fault
+    (models included, lone surrogates left out: this file checks the screen literally),
+    and the dialects' reason texts."""
+    sim_hostile.poison(simulator.fleet, surrogates=False, models=True)
     for n, reason in enumerate(thingspace_words.REASON_TEXT):
         monkeypatch.setitem(thingspace_words.REASON_TEXT, reason, PAYLOADS[n % len(PAYLOADS)])
     for n, reason in enumerate(oceanconnect_tasks.REASONS):
