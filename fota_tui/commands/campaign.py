@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import json
 import sys
-import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -137,9 +136,11 @@ def _context(args: argparse.Namespace) -> Iterator[Context]:
         if getattr(args, "read_only", False):
             profile = profile.model_copy(update={"read_only": True})
         now = demo.simulator.fleet.clock.now
-        with tempfile.TemporaryDirectory(prefix="fota-tui-demo-") as folder:
-            session = open_session(profile, Path(folder), transport=demo.transport, now=now)
+        try:  # the demo's journal: one folder per simulator run, as in the console
+            session = open_session(profile, demo.data_dir, transport=demo.transport, now=now)
             yield Context(profile, session, True, now)
+        finally:
+            demo.close()
         return
     profile = profile_from_args(args)
     data_dir = paths_from_args(args).data_dir

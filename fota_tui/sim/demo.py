@@ -8,8 +8,10 @@ first frame before any of that work is done.
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import threading
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, cast
 
@@ -63,12 +65,30 @@ class Demo:
         self._build = build
         self._simulator: Simulator | None = None
         self._lock = threading.Lock()
+        self._data: tempfile.TemporaryDirectory[str] | None = None
         # Duck-typed, so httpx (and the simulator) load after the first frame.
         self.transport = cast("httpx.AsyncBaseTransport", _LazyTransport(self))
 
     @property
     def built(self) -> bool:
         return self._simulator is not None
+
+    @property
+    def data_dir(self) -> Path:
+        """Where this demo's journal lives: one folder per simulator run, shared by the
+        console and the campaign service, removed with the demo (a new demo starts with no
+        campaigns of the last one's)."""
+        with self._lock:
+            if self._data is None:
+                self._data = tempfile.TemporaryDirectory(prefix="fota-tui-demo-")
+            return Path(self._data.name)
+
+    def close(self) -> None:
+        """Remove this demo's journal folder."""
+        with self._lock:
+            if self._data is not None:
+                self._data.cleanup()
+                self._data = None
 
     @property
     def simulator(self) -> Simulator:

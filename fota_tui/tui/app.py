@@ -132,11 +132,12 @@ class FotaApp(App[int]):
         if self.low_bandwidth and profile.refresh_interval < LOW_BANDWIDTH_REFRESH:
             profile = profile.model_copy(update={"refresh_interval": LOW_BANDWIDTH_REFRESH})
         groups = self.groups
-        if groups is None and self.paths is not None:
+        data_dir = self._journal_dir(transport is not None and transport is self._demo_transport)
+        if groups is None and data_dir is not None:
             # Campaigns fota-tui keeps (OneNET, AOVX) are listed under their journal ids.
             from fota_tui.services.campaigns.journal import Journal
 
-            groups = Journal(self.paths.data_dir, profile.name)
+            groups = Journal(data_dir, profile.name)
         return ConsoleSession(
             profile,
             transport=transport,
@@ -148,6 +149,16 @@ class FotaApp(App[int]):
             monotonic=self.timing.monotonic,
             sleep=self.timing.sleep,
         )
+
+    def _journal_dir(self, on_demo: bool) -> Path | None:
+        """The data dir of the journal: the demo's own on the demo's simulator."""
+        if on_demo and self.demo is not None:
+            return self.demo.data_dir
+        return self.paths.data_dir if self.paths is not None else None
+
+    @property
+    def journal_dir(self) -> Path | None:
+        return self._journal_dir(self.session.transport is self._demo_transport)
 
     def _publish(self, event: Any) -> None:
         self.post_message(SessionUpdate(event))
@@ -557,7 +568,11 @@ def run_console(args: argparse.Namespace) -> int:
         demo=demo,
         notice=notice,
     )
-    result = app.run()
+    try:
+        result = app.run()
+    finally:
+        if demo is not None:
+            demo.close()  # the demo's journal ends with its simulator
     if app.session.started:  # the app ended another way than `q`: keep the cache anyway
         app.session.save_cache()
     if app.first_frame_at is not None:

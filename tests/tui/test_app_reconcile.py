@@ -20,7 +20,7 @@ async def test_a_late_listed_submission_is_settled_by_a_console_refresh(app_path
     cfg = next(p for p in h.demo.profile.providers if p.kind is kind)
     sim.faults.set(kind, late_listing=45)  # the platform lists the send 45 s late
     sim.apply_settings()
-    journal = Journal(app_paths.data_dir, h.demo.profile.name)
+    journal = Journal(h.app.journal_dir, h.demo.profile.name)  # type: ignore[arg-type]
     client = registry.build_client(cfg, transport=h.demo.transport, groups=journal)
     devices = sorted(sim.fleet.devices[kind])[:2]
     spec = CampaignSpec(provider=cfg.name, firmware=AOVX_URL, devices=devices,

@@ -23,6 +23,10 @@ from fota_tui.services.session import ConsoleSession
 
 
 def data_dir(app: Any) -> Path:
+    """The console's journal folder (the demo's own on the demo), else the user's."""
+    journal_dir = getattr(app, "journal_dir", None)
+    if journal_dir is not None:
+        return Path(journal_dir)
     paths = getattr(app, "paths", None)
     return paths.data_dir if paths is not None else resolve_paths().data_dir
 
