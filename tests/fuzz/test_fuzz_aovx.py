@@ -371,16 +371,18 @@ def test_aovx_real_traffic_passes_the_oracle() -> None:
         assert op == "online" or check_records(records, KIND) >= 1, (target, op)
 
 
-@pytest.mark.parametrize(
-    "bug",
-    [
-        pytest.param(b, marks=pytest.mark.xfail(strict=True, raises=b.error, reason=b.summary))
-        for b in KNOWN_BUGS
-    ],
-    ids=lambda b: b.id,
-)
-def test_aovx_known_bug_reproducer(bug: KnownBug) -> None:
-    assert_reproducer_is_clean(bug)
+if KNOWN_BUGS:  # a test only while there are open bugs (an empty one could never run)
+
+    @pytest.mark.parametrize(
+        "bug",
+        [
+            pytest.param(b, marks=pytest.mark.xfail(strict=True, raises=b.error, reason=b.summary))
+            for b in KNOWN_BUGS
+        ],
+        ids=lambda b: b.id,
+    )
+    def test_aovx_known_bug_reproducer(bug: KnownBug) -> None:
+        assert_reproducer_is_clean(bug)
 
 
 def test_aovx_error_envelope_maps_to_the_taxonomy() -> None:
