@@ -386,8 +386,10 @@ class FotaApp(App[int]):
             return
 
         def done(result: Any) -> None:
-            if result:
+            if result:  # sent: the rows it was built from are not a selection any more
                 self.session.refresh_now()
+                with contextlib.suppress(LookupError):
+                    self.dashboard().table.clear_selection()
 
         self.push_screen(factory(self.session, devices), done)
 

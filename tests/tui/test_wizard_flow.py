@@ -107,6 +107,8 @@ async def test_thingspace_campaign_from_the_selected_rows() -> None:
         assert progress_devices(h) == {r.device_id for r in rows}
         (entry,) = h.journal.entries()
         assert entry.state == "created" and entry.campaign_ids == [job.job_id]
+        # A submitted selection cannot be sent again by accident: it is cleared.
+        assert h.app.dashboard().table.selected_keys == frozenset()
 
 
 async def test_oceanconnect_custom_task_with_retries() -> None:
