@@ -186,3 +186,31 @@ async def retry_failed_opens_the_wizard_with_the_failed_devices(
     assert w.query_one("#tg-paste", TextArea).text.split("\n") == expected
     assert w.form.firmware  # the campaign's firmware, from the platform's list
     assert not w.query_one("#wiz-next").disabled
+
+
+async def test_retry_failed_on_oceanconnect_comes_up_with_its_package() -> None:
+    """Every OceanConnect campaign with failures: the retry wizard keeps its package."""
+    h = wizard_app()
+    async with h.app.run_test(size=(120, 40)) as pilot:
+        await start(pilot, h.app)
+        screen = await open_campaigns(pilot, h)
+        snap = h.app.session.snapshot(PROVIDER[OC])
+        assert snap is not None
+        failed = {u.campaign_id for u in snap.upgrades if u.state in RETRY_STATES}
+        campaigns = [
+            c
+            for c in h.app.session.campaigns()
+            if c.provider == PROVIDER[OC] and c.campaign_id in failed
+        ]
+        assert campaigns
+        for campaign in campaigns:
+            await highlight_campaign(pilot, screen, campaign)
+            await pilot.press("R")
+            await wait_for(pilot, lambda: h.app.screen is not screen)
+            w = wizard(h.app)
+            await wait_for(pilot, lambda w=w: w.form.provider == PROVIDER[OC])
+            await pilot.pause()
+            # Before, the pre-filled package was dropped while its list was not read yet.
+            assert w.form.firmware, campaign
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: h.app.screen is screen)

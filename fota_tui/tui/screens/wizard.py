@@ -829,10 +829,13 @@ class CampaignWizardScreen(ModalScreen[bool]):
             self._update("#fw-status", Content.styled(text, MUTED))
         if self.kind in (TS, OC):
             ids = [fw.firmware_id for fw, _ in scored]
-            if self.form.firmware not in ids:
+            known = self._catalogue() is not None  # a pre-filled choice waits for the list
+            if known and self.form.firmware not in ids:
                 self.form.firmware = ""  # not offered here (the other file type, or unknown)
             with self.prevent(OptionList.OptionHighlighted):
-                listing.highlighted = ids.index(self.form.firmware) if self.form.firmware else None
+                listing.highlighted = (
+                    ids.index(self.form.firmware) if self.form.firmware in ids else None
+                )
         self._revalidate()
 
     @on(OptionList.OptionHighlighted, "#fw-list")
