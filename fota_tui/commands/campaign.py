@@ -219,13 +219,22 @@ def run_plan(args: argparse.Namespace) -> int:
     return _report_problems(preview, loaded.path)
 
 
+PROBLEMS_SHOWN = 20  # on stderr; the preview (and --json) has them all
+
+
 def _report_problems(preview: Any, path: Path) -> int:
-    for item in preview.problems:
+    """0 when the file can be sent, 2 when the file is wrong, 1 when it could not be
+    checked because a platform did not answer (the file may well be right)."""
+    for item in preview.problems[:PROBLEMS_SHOWN]:
         print(f"{path}: {clean(item.message)}", file=sys.stderr)
+    if len(preview.problems) > PROBLEMS_SHOWN:
+        print(f"{path}: … and {len(preview.problems) - PROBLEMS_SHOWN} more", file=sys.stderr)
     if preview.ok:
         return 0
     if not preview.problems:
         print(f"{path}: nothing to send", file=sys.stderr)
+    if preview.problems and all(p.rule == "eligibility.unavailable" for p in preview.problems):
+        return 1
     return 2
 
 
@@ -236,7 +245,7 @@ def run_apply(args: argparse.Namespace) -> int:
 
         async def work() -> int:
             preview = await _preview(ctx, loaded, args.split)
-            print_preview(preview, loaded.path, ctx)
+            print_preview(preview, loaded.path, ctx, dry_run=False)
             code = _report_problems(preview, loaded.path)
             if code:
                 return code
@@ -275,7 +284,7 @@ def _shown(value: Any) -> Any:
     return value
 
 
-def print_preview(preview: Any, path: Path, ctx: Context) -> None:
+def print_preview(preview: Any, path: Path, ctx: Context, *, dry_run: bool = True) -> None:
     spec = preview.spec
     label = preview.kind.label
     demo = " (demo)" if ctx.demo else ""
@@ -315,7 +324,7 @@ def print_preview(preview: Any, path: Path, ctx: Context) -> None:
             if request.note:
                 print(f"    # {clean(request.note)}")
     if preview.ok:
-        print("Valid: nothing has been sent.")
+        print("Valid: nothing has been sent." if dry_run else "Valid.")
 
 
 def preview_json(preview: Any) -> dict[str, Any]:

@@ -22,6 +22,7 @@ The real world, beyond errors (each defended against in the product):
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from dataclasses import dataclass, field
@@ -47,6 +48,8 @@ FAULTS = (
 # Not drawn per request: values that shape the platform (seconds, or 0/1).
 SETTINGS = ("latency", "late_listing", "skew", "hostile")
 NAMES = (*FAULTS, *SETTINGS[1:])
+DAY = 86_400.0
+SECONDS = {"latency": (0.0, 60.0), "late_listing": (0.0, DAY), "skew": (-DAY, DAY)}
 _CHAOS = ("error", "throttle", "malformed", "truncated", "reset", "token_expiry", "slow")
 
 
@@ -179,9 +182,16 @@ def parse_spec(spec: str) -> list[tuple[ProviderKind | None, str, float]]:
             value = float(value_text)
         except ValueError:
             raise UsageError(f"--faults: {raw!r}: {value_text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise UsageError(f"--faults: {raw!r}: {value_text!r} is not a finite number")
         if fault not in SETTINGS and not 0 <= value <= 1:
             raise UsageError(f"--faults: {raw!r}: a probability must be between 0 and 1")
-        if fault in ("latency", "late_listing") and value < 0:
-            raise UsageError(f"--faults: {raw!r}: {fault} must be >= 0 seconds")
+        if fault == "hostile" and value not in (0, 1):
+            raise UsageError(f"--faults: {raw!r}: hostile is 0 (off) or 1 (on)")
+        low, high = SECONDS.get(fault, (0.0, 1.0))
+        if fault in SECONDS and not low <= value <= high:
+            raise UsageError(
+                f"--faults: {raw!r}: {fault} must be between {low:g} and {high:g} seconds"
+            )
         items.append((kind, fault, value))
     return items

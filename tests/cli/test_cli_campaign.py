@@ -122,3 +122,22 @@ def test_unknown_campaign_and_provider(capsys):
 def test_commands_without_a_profile_explain_what_to_do(capsys, tmp_path):
     code, _, err = run(capsys, "campaign", "list")
     assert code == 2 and "no profiles yet" in err
+
+
+def test_plan_exits_1_when_a_platform_cannot_check_the_file_and_caps_its_problem_list(
+    capsys, tmp_path, monkeypatch
+):
+    """A valid file the platform could not check is not 'invalid' (2) but 'failed' (1); a
+    file with thousands of problems prints the first 20 and how many more."""
+    from fota_tui.commands import campaign as campaign_cmd
+    from fota_tui.services.campaigns.problems import problem
+
+    class Preview:
+        ok = False
+        problems = [problem("devices", "eligibility.unavailable", "cannot check the devices")]
+
+    assert campaign_cmd._report_problems(Preview(), tmp_path / "c.toml") == 1
+    Preview.problems = [problem("devices", "x", f"bad {i}") for i in range(500)]
+    assert campaign_cmd._report_problems(Preview(), tmp_path / "c.toml") == 2
+    err = capsys.readouterr().err
+    assert err.count("bad ") == 20 and "… and 480 more" in err

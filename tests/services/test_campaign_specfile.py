@@ -189,3 +189,17 @@ def test_a_devices_file_over_the_size_limit_is_refused(tmp_path):
         handle.truncate(9 * 1024 * 1024)  # sparse: costs no disk
     text = _devices_file_error(tmp_path, "huge.csv")
     assert "9.0 MiB" in text and "at most 8 MiB" in text
+
+
+def test_a_huge_cell_or_a_colon_pair_is_refused_by_its_line_not_crashed_or_echoed(tmp_path):
+    (tmp_path / "long.csv").write_text("352349110028482\n" + "A" * 140_000 + "\n")
+    text = _devices_file_error(tmp_path, "long.csv")
+    assert "line 2: not a device id" in text and "AAAA" not in text
+    (tmp_path / "colon.csv").write_text("352349110028482\npassword:hunter2\n")
+    text = _devices_file_error(tmp_path, "colon.csv")
+    assert "line 2: not a device id" in text and "hunter2" not in text
+
+
+def test_the_line_named_is_the_file_line_after_a_cell_over_two_lines(tmp_path):
+    (tmp_path / "ml.csv").write_text('352349110028482,"note\nmore"\nbad id\n')
+    assert "ml.csv, line 3: not a device id" in _devices_file_error(tmp_path, "ml.csv")

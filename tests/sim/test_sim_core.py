@@ -166,6 +166,12 @@ def test_fault_spec_parses_and_rejects_bad_items():
         ("aovx:bogus=1", "unknown fault"),
         ("aovx:error=2", "between 0 and 1"),
         ("aovx", "PLATFORM:FAULT=VALUE"),
+        ("*:skew=1e20", "between -86400 and 86400 seconds"),
+        ("*:late_listing=inf", "not a finite number"),
+        ("*:skew=nan", "not a finite number"),
+        ("*:latency=nan", "not a finite number"),
+        ("*:latency=1e308", "between 0 and 60 seconds"),
+        ("*:hostile=2", r"0 \(off\) or 1 \(on\)"),
     ]:
         with pytest.raises(UsageError, match=words):
             parse_spec(bad)

@@ -173,7 +173,7 @@ def _read_devices_file(value: Any, base: Path) -> tuple[list[str], str]:
 
 
 MAX_ID_FILE_BYTES = 8 * 1024 * 1024  # about 400,000 ids
-ID_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+ID_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 def read_id_file(path_text: str, base: Path | None = None) -> tuple[list[str], str]:
@@ -209,21 +209,34 @@ def read_id_file(path_text: str, base: Path | None = None) -> tuple[list[str], s
         reason = getattr(exc, "strerror", None) or "not UTF-8 text"
         return [], f"cannot read {target} ({reason})"
     ids = []
-    for row_no, row in enumerate(csv.reader(io.StringIO(text))):
+    reader = csv.reader(io.StringIO(text))
+    first = True
+    while True:
+        try:
+            row = next(reader, None)
+        except csv.Error:  # a cell longer than the csv module takes, or a broken quote
+            return [], _not_an_id(target, reader.line_num)
+        if row is None:
+            break
         cell = row[0].strip() if row else ""
+        header, first = first, False
         if not cell or cell.startswith("#"):
             continue
-        if row_no == 0 and cell.lower() in _HEADER_CELLS:
+        if header and cell.lower() in _HEADER_CELLS:
             continue
         if not ID_SHAPE.fullmatch(cell):
-            return [], (
-                f"{target}, line {row_no + 1}: not a device id (expected letters, digits and"
-                " . _ : - up to 128 characters); is this the right file?"
-            )
+            return [], _not_an_id(target, reader.line_num)
         ids.append(cell)
     if not ids:
         return [], f"{target} holds no device ids (first column)"
     return ids, ""
+
+
+def _not_an_id(target: Path, line: int) -> str:
+    return (
+        f"{target}, line {line}: not a device id (expected letters, digits and . _ - up to"
+        " 128 characters); is this the right file?"
+    )
 
 
 def spec_to_toml(spec: CampaignSpec, *, split: bool = False) -> str:
