@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis.errors import UnsatisfiedAssumption
 from pydantic import BaseModel
 from strategies import payloads
@@ -164,6 +165,26 @@ def assert_reproducer_is_clean(bug: KnownBug) -> None:
         if bug.error is not AssertionError and not bug.matches(exc):
             raise DriftedBug(f"{bug.id}: {describe(exc)}; expected {bug.where}") from exc
         raise
+
+
+def known_bug_tests(bugs: Sequence[KnownBug]) -> Callable[[KnownBug], None] | None:
+    """A strict-xfail reproducer test per open bug, or None (no test) while there is none:
+    an empty parameter list would give a test that can never run."""
+    if not bugs:
+        return None
+
+    @pytest.mark.parametrize(
+        "bug",
+        [
+            pytest.param(b, marks=pytest.mark.xfail(strict=True, raises=b.error, reason=b.summary))
+            for b in bugs
+        ],
+        ids=lambda b: b.id,
+    )
+    def known_bug_reproducer(bug: KnownBug) -> None:
+        assert_reproducer_is_clean(bug)
+
+    return known_bug_reproducer
 
 
 # -- domain checks ------------------------------------------------------------------------

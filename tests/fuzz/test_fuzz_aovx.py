@@ -24,7 +24,6 @@ from fuzz_harness import (
     Route,
     Shape,
     allowed,
-    assert_reproducer_is_clean,
     check_error_status,
     check_records,
     field_names,
@@ -32,6 +31,7 @@ from fuzz_harness import (
     fuzz_pager,
     fuzz_shape,
     json_or_none,
+    known_bug_tests,
     options,
     record,
     response,
@@ -371,18 +371,7 @@ def test_aovx_real_traffic_passes_the_oracle() -> None:
         assert op == "online" or check_records(records, KIND) >= 1, (target, op)
 
 
-if KNOWN_BUGS:  # a test only while there are open bugs (an empty one could never run)
-
-    @pytest.mark.parametrize(
-        "bug",
-        [
-            pytest.param(b, marks=pytest.mark.xfail(strict=True, raises=b.error, reason=b.summary))
-            for b in KNOWN_BUGS
-        ],
-        ids=lambda b: b.id,
-    )
-    def test_aovx_known_bug_reproducer(bug: KnownBug) -> None:
-        assert_reproducer_is_clean(bug)
+test_aovx_known_bug_reproducer = known_bug_tests(KNOWN_BUGS)  # only while there are open bugs
 
 
 def test_aovx_error_envelope_maps_to_the_taxonomy() -> None:

@@ -23,7 +23,6 @@ from fuzz_harness import (
     RunawayPaging,
     Shape,
     allowed,
-    assert_reproducer_is_clean,
     check_error_status,
     check_records,
     field_names,
@@ -31,6 +30,7 @@ from fuzz_harness import (
     fuzz_pager,
     fuzz_shape,
     json_or_none,
+    known_bug_tests,
     options,
     record,
     response,
@@ -410,18 +410,7 @@ def test_onenet_real_traffic_passes_the_oracle() -> None:
         assert check_records(records, KIND) >= 1 and transport.served, (target, op)
 
 
-if KNOWN_BUGS:  # a test only while there are open bugs (an empty one could never run)
-
-    @pytest.mark.parametrize(
-        "bug",
-        [
-            pytest.param(b, marks=pytest.mark.xfail(strict=True, raises=b.error, reason=b.summary))
-            for b in KNOWN_BUGS
-        ],
-        ids=lambda b: b.id,
-    )
-    def test_onenet_known_bug_reproducer(bug: KnownBug) -> None:
-        assert_reproducer_is_clean(bug)
+test_onenet_known_bug_reproducer = known_bug_tests(KNOWN_BUGS)  # only while there are open bugs
 
 
 def test_onenet_error_envelope_maps_to_the_taxonomy() -> None:
