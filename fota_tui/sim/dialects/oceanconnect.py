@@ -288,8 +288,7 @@ class OceanConnectDialect(Dialect):
         page_no, size = paging(request.query, default_size=10, max_size=100)
         name = request.query.get("name")
         rows = [g for g in self.groups.values() if not name or g.name == name]
-        body = paged(rows, page_no or 0, size, self._group_json, key="list")
-        return body
+        return paged(rows, page_no or 0, size, self._group_json, key="list")
 
     @staticmethod
     def _group_json(group: SimGroup) -> dict[str, Any]:
