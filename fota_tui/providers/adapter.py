@@ -18,6 +18,7 @@ from fota_tui.errors import (
     ProviderUnsupported,
 )
 from fota_tui.models import AuthState, Capabilities, ProviderHealth, ProviderKind, utcnow
+from fota_tui.providers.base import rate_budget
 from fota_tui.providers.http import (
     ClientOptions,
     RateLimiter,
@@ -128,6 +129,7 @@ class HttpAdapter(ABC):
             ok, message = False, f"{exc.title}: {exc.message}"
             if isinstance(exc, ProviderAuthError):
                 self.auth_state = AuthState.FAILED
+        remaining, total = rate_budget(self.limiter)
         return ProviderHealth(
             provider=self.name,
             kind=self.kind,
@@ -136,8 +138,8 @@ class HttpAdapter(ABC):
             latency_ms=round((time.monotonic() - started) * 1000, 1),
             auth=self.auth_state,
             message=message,
-            rate_limit_remaining=self.limiter.remaining if self.limiter else None,
-            rate_limit_total=self.limiter.calls if self.limiter else None,
+            rate_limit_remaining=remaining,
+            rate_limit_total=total,
             warnings=tuple(self.notes),
         )
 

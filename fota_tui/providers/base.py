@@ -59,12 +59,24 @@ class GroupSource(Protocol):
 
 
 class CallBudget(Protocol):
-    """What a rate limiter tells: calls left in its window, of how many."""
+    """What a rate limiter tells: calls left in its window, of how many, per how long."""
 
     @property
     def remaining(self) -> int: ...
 
     calls: int
+    period: float
+
+
+BUDGET_MIN_PERIOD = 60.0  # shorter windows refill between two looks: nothing to show
+
+
+def rate_budget(limiter: CallBudget | None) -> tuple[int | None, int | None]:
+    """(calls left, calls per window) worth showing an operator: a per-second pace
+    refills before anyone reads it, so only windows of a minute or more count."""
+    if limiter is None or limiter.period < BUDGET_MIN_PERIOD:
+        return None, None
+    return int(limiter.remaining), int(limiter.calls)
 
 
 @runtime_checkable

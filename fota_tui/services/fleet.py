@@ -255,9 +255,12 @@ class FleetStore:
     Not thread-safe: mutate it from one thread (the UI loop); derive rows elsewhere.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, providers: Iterable[str] = ()) -> None:
+        """``providers``: the order rows are kept in (the profile's), whatever order
+        their listings arrive in; others follow in the order first seen."""
         self._by_provider: dict[str, dict[RowKey, FleetRow]] = {}
         self._versions: dict[RowKey, int] = {}
+        self._rank = {name: i for i, name in enumerate(providers)}
         self.version = 0
 
     # -- reading ---------------------------------------------------------------
@@ -286,6 +289,35 @@ class FleetStore:
 
     def providers(self) -> list[str]:
         return list(self._by_provider)
+
+    def in_store_order(self, rows: Iterable[FleetRow]) -> list[FleetRow]:
+        """``rows`` (present ones) in the order the store keeps them: one pass over the
+        providers they belong to, so ties sort the same whatever order they came in."""
+        wanted = {row.key: row for row in rows}
+        if len(wanted) < 2:
+            return list(wanted.values())
+        touched = {key[0] for key in wanted}
+        return [
+            wanted[key]
+            for provider, bucket in self._by_provider.items()
+            if provider in touched
+            for key in bucket
+            if key in wanted
+        ]
+
+    def _bucket(self, provider: str) -> dict[RowKey, FleetRow]:
+        """The provider's rows, created in its declared place."""
+        bucket = self._by_provider.get(provider)
+        if bucket is None:
+            bucket = self._by_provider[provider] = {}
+            self._reorder()
+        return bucket
+
+    def _reorder(self) -> None:
+        if self._rank:
+            last = len(self._rank)
+            order = sorted(self._by_provider, key=lambda p: self._rank.get(p, last))
+            self._by_provider = {p: self._by_provider[p] for p in order}
 
     def row_version(self, key: RowKey) -> int | None:
         """The store version at which this row last changed, or None if absent."""
@@ -345,7 +377,10 @@ class FleetStore:
         for key in removed:
             versions.pop(key, None)
         if new:
+            known = provider in self._by_provider
             self._by_provider[provider] = new
+            if not known:
+                self._reorder()
         else:
             self._by_provider.pop(provider, None)
         return FleetDiff(frozenset(added), frozenset(changed), frozenset(removed), version)
@@ -388,7 +423,7 @@ class FleetStore:
         for key in chain(added, changed):
             new = touched[key]
             assert new is not None
-            self._by_provider.setdefault(key[0], {})[key] = new
+            self._bucket(key[0])[key] = new
             self._versions[key] = version
         return FleetDiff(frozenset(added), frozenset(changed), frozenset(removed), version)
 

@@ -47,7 +47,13 @@ from fota_tui.models import (
     state_counts,
     utcnow,
 )
-from fota_tui.providers.base import AuthReporting, GroupSource, Paced, ProviderClient
+from fota_tui.providers.base import (
+    AuthReporting,
+    GroupSource,
+    Paced,
+    ProviderClient,
+    rate_budget,
+)
 from fota_tui.services.fleet import FleetDiff, FleetRow, FleetStore, RowKey, derive_row
 from fota_tui.services.scheduler import (
     HealthChanged,
@@ -172,7 +178,7 @@ class ConsoleSession:
             profile.read_only if read_only is None else (read_only or profile.read_only)
         )
         self.clock: NowClock = clock or WallClock()
-        self.store = FleetStore()
+        self.store = FleetStore(cfg.name for cfg in profile.providers)
         self._publish = publish
         self._monotonic = monotonic
         self.cache = SnapshotCache(cache_dir, profile.name) if cache_dir is not None else None
@@ -615,12 +621,8 @@ def _auth_state(client: ProviderClient | None, state: _ProviderState) -> AuthSta
 def _rate_budget(
     client: ProviderClient | None, snap: ProviderSnapshot | None
 ) -> tuple[int | None, int | None]:
-    limiter = client.limiter if isinstance(client, Paced) else None
-    if limiter is not None:
-        try:
-            return int(limiter.remaining), int(limiter.calls)
-        except (AttributeError, TypeError, ValueError):
-            pass
+    if isinstance(client, Paced) and client.limiter is not None:
+        return rate_budget(client.limiter)
     if snap is not None:
         return snap.health.rate_limit_remaining, snap.health.rate_limit_total
     return None, None

@@ -19,7 +19,7 @@ from fota_tui.models import (
     UtcDatetime,
     utcnow,
 )
-from fota_tui.providers.base import Paced, PlatformNotes, ProviderClient
+from fota_tui.providers.base import Paced, PlatformNotes, ProviderClient, rate_budget
 
 
 class ProviderSnapshot(BaseModel):
@@ -73,7 +73,7 @@ async def _fetch(client: ProviderClient, now: datetime | None) -> ProviderSnapsh
     except* ProviderError as failures:
         raise failures.exceptions[0] from None
     elapsed = (time.monotonic() - started) * 1000
-    limiter = client.limiter if isinstance(client, Paced) else None
+    remaining, total = rate_budget(client.limiter if isinstance(client, Paced) else None)
     health = ProviderHealth(
         provider=client.name,
         kind=client.kind,
@@ -81,8 +81,8 @@ async def _fetch(client: ProviderClient, now: datetime | None) -> ProviderSnapsh
         checked_at=now or utcnow(),
         latency_ms=round(elapsed, 1),
         auth=AuthState.OK,
-        rate_limit_remaining=limiter.remaining if limiter else None,
-        rate_limit_total=limiter.calls if limiter else None,
+        rate_limit_remaining=remaining,
+        rate_limit_total=total,
         warnings=tuple(client.notes) if isinstance(client, PlatformNotes) else (),
     )
     return ProviderSnapshot(

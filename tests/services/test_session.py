@@ -39,6 +39,13 @@ class Clock:
 class Limiter:
     calls = 100
     remaining = 87
+    period = 60.0
+
+
+class PaceLimiter(Limiter):
+    """A per-second pace: it refills between two looks, so its figure is never shown."""
+
+    calls, remaining, period = 280, 245, 1.0
 
 
 class FakeClient:
@@ -325,6 +332,11 @@ async def test_read_only_and_rate_budget_and_close() -> None:
     view = session.provider_view("ax")
     assert (view.rate_remaining, view.rate_total) == (87, 100)
     assert session.provider_view("on").rate_total is None
+    # a pace that refills every second would make the pane depend on the wall clock
+    clients["on"].limiter = PaceLimiter()  # type: ignore[attr-defined]
+    await session.refresh()
+    view = session.provider_view("on")
+    assert (view.rate_remaining, view.rate_total) == (None, None)
     await session.stop(save=False)
     assert all(c.closed for c in clients.values())
 

@@ -143,3 +143,30 @@ def test_cursor_goes_to_the_closest_shown_row_even_far_away(start: int, expected
     model.set_query(parse_query("state:failed"))
     model.restore(anchor, 20)
     assert model.cursor_key == ("p", expected)
+
+
+def test_a_late_provider_lands_in_listing_order_whatever_order_listings_arrive() -> None:
+    """Ties keep the store's order (the profile's providers, each in listing order), so
+    the same listings paint the same table however their answers raced."""
+
+    def listing(provider: str, count: int) -> list[FleetRow]:
+        ids = [f"{provider}-{(i * 7919) % 1000:03d}" for i in range(count)]  # not sorted
+        return [FleetRow(provider, ProviderKind.AOVX, d) for d in ids]
+
+    orders = []
+    for arrival in (["ts", "ax"], ["ax", "ts"]):
+        store = FleetStore(["ts", "ax"])
+        model = TableModel(store)
+        model.sort_by("provider")
+        for provider in arrival:  # the second is merged in (a small diff), not rebuilt
+            model.apply(
+                store.replace_provider_rows(
+                    provider, listing(provider, 30 if provider == "ax" else 200)
+                )
+            )
+        orders.append([r.device_id for r in model.rows])
+        assert [r.device_id for r in model.rows if r.provider == "ax"] == [
+            r.device_id for r in listing("ax", 30)
+        ]
+        assert store.providers() == ["ts", "ax"]
+    assert orders[0] == orders[1]

@@ -248,6 +248,7 @@ class TableModel:
             leave.add(key)
             if new is not None:
                 moved.append(new)
+        moved = store.in_store_order(moved)  # ties: the store's order, not a set's
         if column is not None:
             moved = sort_rows(moved, column, self.sort_reverse)
         shared = self.rows is self.all_rows
