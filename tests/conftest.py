@@ -26,6 +26,10 @@ def isolated_dirs(
     dirs = {name: tmp_path / "fota-tui" / name for name in DIR_ENV_VARS}
     for name, var in DIR_ENV_VARS.items():
         monkeypatch.setenv(var, str(dirs[name]))
+    # One colour depth for every test, whatever terminal runs the suite (a 16-colour
+    # terminal would start the console on its ANSI theme).
+    monkeypatch.setenv("COLORTERM", "truecolor")
+    monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)
     # Relative writes (default export names) land here, outside the test's own tmp_path.
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     return dirs

@@ -28,8 +28,19 @@ from fota_tui.services.fleet import FleetRow
 VALID_KEYS = ("state", "provider", "kind", "fw", "campaign", "model", "online")
 """Filter keys, in the order error messages list them."""
 
-SORT_COLUMNS = ("provider", "device", "model", "firmware", "state", "campaign", "reason", "updated")
-"""Columns rows can be sorted by (the device table's column names)."""
+SORT_COLUMNS = (
+    "attention",
+    "provider",
+    "device",
+    "model",
+    "firmware",
+    "state",
+    "campaign",
+    "reason",
+    "updated",
+)
+"""Orders rows can be sorted in: ``attention`` (what needs a look first), then the device
+table's column names."""
 
 STATE_ORDER: tuple[UpgradeState, ...] = tuple(UpgradeState)
 """Lifecycle order: pending → … → in_progress → succeeded/failed/cancelled/expired → unknown."""
@@ -42,6 +53,7 @@ _STATE_GROUPS: dict[str, frozenset[UpgradeState | None]] = {
     "active": frozenset(s for s in UpgradeState if s.active),
     "terminal": frozenset(s for s in UpgradeState if s.terminal),
     "none": frozenset({None}),
+    "attention": frozenset({UpgradeState.FAILED, UpgradeState.EXPIRED, UpgradeState.UNKNOWN}),
 }
 _ENUM_ATTRS: dict[str, tuple[Any, ...]] = {
     "state": (*UpgradeState, None),
@@ -375,9 +387,44 @@ _COLUMN_ATTR = {
     "campaign": "campaign_id",
     "reason": "reason",
     "updated": "updated_at",
+    "attention": "state",
 }
 _OLDEST = datetime.min.replace(tzinfo=UTC)
-_NEVER_NONE = frozenset({"provider", "device"})
+_NEVER_NONE = frozenset({"attention", "provider", "device"})
+
+# The attention order: failed, then expired, each newest first; then upgrades in flight,
+# the longest without progress first (the stuck ones); then unknown, then the rest.
+_ATTENTION: tuple[tuple[tuple[UpgradeState | None, ...], bool], ...] = (
+    ((UpgradeState.FAILED,), True),  # (states, newest first)
+    ((UpgradeState.EXPIRED,), True),
+    (tuple(s for s in STATE_ORDER if s.active), False),
+    ((UpgradeState.UNKNOWN,), True),
+    (
+        tuple(
+            s
+            for s in STATE_ORDER
+            if s.terminal and s not in (UpgradeState.FAILED, UpgradeState.EXPIRED)
+        ),
+        True,
+    ),
+    ((None,), True),
+)
+_ATTENTION_RANK = {
+    id(state): (rank, newest)
+    for rank, (states, newest) in enumerate(_ATTENTION)
+    for state in states
+}
+assert len(_ATTENTION_RANK) == len(STATE_ORDER) + 1
+
+
+def attention_key(row: FleetRow) -> tuple[int, float]:
+    """Ascending means more urgent: (group, time) with rows without a time last."""
+    rank, newest = _ATTENTION_RANK[id(row.state)]
+    when = row.updated_at
+    if when is None:
+        return rank, float("inf")
+    stamp = when.timestamp()
+    return rank, -stamp if newest else stamp
 
 
 def _check_column(column: str) -> str:
@@ -390,7 +437,8 @@ def _check_column(column: str) -> str:
 
 def sort_value(column: str) -> Callable[[FleetRow], Any]:
     """The raw value a column sorts by (None when the row has none)."""
-    return attrgetter(_check_column(column))
+    attr = _check_column(column)
+    return attention_key if column == "attention" else attrgetter(attr)
 
 
 def sort_key(column: str) -> Callable[[FleetRow], tuple[bool, Any]]:
@@ -399,6 +447,8 @@ def sort_key(column: str) -> Callable[[FleetRow], tuple[bool, Any]]:
     ``sort_rows`` gives the same order faster and keeps None last when reversed too.
     """
     get = attrgetter(_check_column(column))
+    if column == "attention":
+        return lambda r: (False, attention_key(r))
     if column == "state":
         rank = _STATE_RANK_BY_ID
         return lambda r: (r.state is None, rank[id(r.state)])
@@ -422,6 +472,8 @@ def sort_rows(rows: Iterable[FleetRow], column: str, reverse: bool = False) -> l
             out += buckets[id(state)]
         out += buckets[id(None)]
         return out
+    if column == "attention":
+        return sorted(rows, key=attention_key, reverse=reverse)
     if column in _NEVER_NONE or None not in map(get, rows):
         return sorted(rows, key=get, reverse=reverse)
     # partition with C-level iterators (a Python loop costs more than the sort here)

@@ -41,6 +41,7 @@ from fota_tui.services.session import (
     RefreshSucceeded,
     WallClock,
 )
+from fota_tui.tui.colours import default_theme
 from fota_tui.tui.messages import SessionChange, SessionUpdate
 from fota_tui.tui.text import sanitize
 
@@ -73,6 +74,9 @@ class FotaApp(App[int]):
     CSS = """
     Screen { background: $background; }
     Footer { background: $panel; }
+    /* The palette key is docked over the last keys: it paints its whole cell range, or the
+       key beneath shows through its last cell (a stray letter after "palette"). */
+    Footer.-compact FooterKey.-command-palette { padding-right: 2; offset-x: 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
@@ -447,14 +451,14 @@ class FotaApp(App[int]):
         return ConfigStore(self.paths).load_profile(name), self._profile_transport
 
     def _apply_saved_theme(self) -> None:
-        if self.paths is None:
-            return
-        try:
-            theme = ConfigStore(self.paths).load_config().preferences.theme
-        except ConfigError:
-            return
+        """The saved theme; without one, a 16-colour terminal gets the ANSI theme."""
+        theme = None
+        if self.paths is not None:
+            with contextlib.suppress(ConfigError):
+                theme = ConfigStore(self.paths).load_config().preferences.theme
+        theme = theme or default_theme()
         if theme and theme in self.available_themes:
-            self.theme = theme
+            self.theme = theme  # before the save subscription: a default is not saved
 
     def _save_theme(self, theme: Theme) -> None:
         if self.paths is None:

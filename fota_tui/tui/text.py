@@ -44,7 +44,7 @@ STATE_STYLES: dict[str, str] = {
     "partial": "$text-warning",
 }
 
-# Short words for the pane counts, in lifecycle order.
+# Short words for the pane counts; shown bad news first (``COUNT_ORDER``).
 SHORT_STATE = {
     UpgradeState.PENDING: "pend",
     UpgradeState.QUEUED: "queue",
@@ -127,16 +127,55 @@ def state_bar(counts: Mapping[UpgradeState, int], width: int) -> Content:
     return Content.assemble(*parts)
 
 
-def count_labels(counts: Mapping[UpgradeState, int]) -> Content:
-    """``ok 380 fail 12 run 20`` for the non-zero states, coloured by state."""
+COUNT_ORDER = (
+    UpgradeState.FAILED,
+    UpgradeState.EXPIRED,
+    UpgradeState.UNKNOWN,
+    *(s for s in SHORT_STATE if s.active),
+    UpgradeState.SUCCEEDED,
+    UpgradeState.CANCELLED,
+)
+
+
+def compact(n: int) -> str:
+    """``950``, ``1.2k``, ``12k``, ``3.4M``: a count in at most four characters."""
+    for limit, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if n >= limit:
+            value = n / limit
+            return (
+                f"{value:.1f}".rstrip("0").rstrip(".") + suffix
+                if value < 10
+                else f"{n // limit}{suffix}"
+            )
+    return str(n)
+
+
+def count_labels(counts: Mapping[UpgradeState, int], width: int | None = None) -> Content:
+    """``fail 12 exp 3 run 20 ok 380`` for the non-zero states, bad news first, coloured
+    by state. Within ``width`` cells, the later counts are left out whole (never the
+    failures), and ``+N`` says how many devices they hold."""
+    items = [(s, counts.get(s, 0)) for s in COUNT_ORDER if counts.get(s, 0)]
+    if not items:
+        return Content.styled("no upgrades", "$text-muted")
+    labels = [(f"{SHORT_STATE[s]} {compact(n)}", STATE_STYLES[s.value]) for s, n in items]
+    keep = len(labels)
+    if width is not None:
+        must = sum(1 for s, _ in items if s in (UpgradeState.FAILED, UpgradeState.EXPIRED))
+        while keep > max(must, 1):
+            rest = sum(n for _, n in items[keep:])
+            used = sum(len(text) + 1 for text, _ in labels[:keep]) - 1
+            if used + (len(f" +{compact(rest)}") if rest else 0) <= width:
+                break
+            keep -= 1
     parts: list[tuple[str, str] | str] = []
-    for state, word in SHORT_STATE.items():
-        n = counts.get(state, 0)
-        if n:
-            if parts:
-                parts.append(" ")
-            parts.append((f"{word} {n}", STATE_STYLES[state.value]))
-    return Content.assemble(*parts) if parts else Content.styled("no upgrades", "$text-muted")
+    for label in labels[:keep]:
+        if parts:
+            parts.append(" ")
+        parts.append(label)
+    rest = sum(n for _, n in items[keep:])
+    if rest:
+        parts.append((f" +{compact(rest)}", "$text-muted"))
+    return Content.assemble(*parts)
 
 
 def age_label(seconds: float | None, *, coarse: bool = False) -> str:

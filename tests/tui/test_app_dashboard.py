@@ -37,9 +37,10 @@ async def test_dashboard_paints_every_provider_and_the_fleet() -> None:
         assert healthy and all(p.has_class("-ok") for p in healthy)
         store = h.app.session.store
         assert screen.table.row_count == len(store) > 0
-        # rows are grouped by provider name, whatever order the refreshes finished in
-        providers = [row.provider for row in screen.table.rows]
-        assert providers == sorted(providers)
+        # problems first: failed, then expired, whatever order the refreshes finished in
+        states = [row.state for row in screen.table.rows]
+        failed = states.count(UpgradeState.FAILED)
+        assert failed and states[:failed] == [UpgradeState.FAILED] * failed
         header = screen.query_one(StatusHeader)
         assert "Demo fleet" in str(header.query_one("#hdr-title").render())
         assert str(header.query_one("#hdr-env").render()) == "LAB"

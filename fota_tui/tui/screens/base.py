@@ -25,11 +25,12 @@ class FotaScreen(Screen[None]):
     """
 
     HELP_NAME: ClassVar[str] = "Screen"
-    # The footer lists what matters first; rarer keys stay in help (?) and the palette.
+    # The footer lists what matters first (help and quit among the first, so they stay
+    # visible at 80 columns); rarer keys stay in help (?) and the palette.
     FOOTER_ORDER: ClassVar[tuple[str, ...]] = (
-        "back", "activate", "open", "filter", "toggle_select", "cycle_sort", "copy_ids",
-        "copy_id", "export", "new_campaign", "help", "refresh", "pause", "campaigns",
-        "devices", "quit", "clear_filter",
+        "back", "activate", "open", "filter", "attention", "new_campaign", "help", "quit",
+        "toggle_select", "cycle_sort", "copy_ids", "copy_id", "export", "refresh", "pause",
+        "campaigns", "devices", "clear_filter",
     )  # fmt: skip
     FOOTER_HIDDEN: ClassVar[frozenset[str]] = frozenset(
         {"select_visible", "clear_selection", "reverse_sort"}

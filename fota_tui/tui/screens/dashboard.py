@@ -11,11 +11,13 @@ from textual.widgets import Footer
 
 from fota_tui.tui.messages import SessionChange
 from fota_tui.tui.screens.base import FotaScreen
-from fota_tui.tui.screens.prompt import ExportPrompt
+from fota_tui.tui.screens.prompt import ChoicePrompt, ExportPrompt
 from fota_tui.tui.widgets.device_panel import DevicePanel
 from fota_tui.tui.widgets.device_table import DeviceTable
 from fota_tui.tui.widgets.provider_pane import ProviderGrid
 from fota_tui.tui.widgets.status_header import StatusHeader
+
+ATTENTION_FILTER = "state:attention"
 
 
 class DashboardScreen(FotaScreen):
@@ -26,6 +28,7 @@ class DashboardScreen(FotaScreen):
         Binding("e", "export", "Export"),
         Binding("n", "new_campaign", "New campaign"),
         Binding("escape", "clear_filter", "Clear filter"),
+        Binding("exclamation_mark", "attention", "Only problems", key_display="!"),
     ]
 
     _marked: int | None = None
@@ -47,9 +50,8 @@ class DashboardScreen(FotaScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.update_header(full=True)
-        # Providers in name order, each in its platform's listing order: stable however
-        # the refreshes interleave.
-        self.table.sort_by("provider")
+        # What needs a look first (failed, expired, stuck); ties in the store's order.
+        self.table.sort_by("attention")
         self.table.focus()
 
     @property
@@ -101,6 +103,12 @@ class DashboardScreen(FotaScreen):
         self.panel.open_filter()
         self._bindings_changed()
 
+    def action_attention(self) -> None:
+        """Toggle the rows that need attention only (failed, expired, unknown)."""
+        showing = self.table.filter_query.text == ATTENTION_FILTER
+        self.panel.set_filter("" if showing else ATTENTION_FILTER)
+        self._bindings_changed()
+
     def action_clear_filter(self) -> None:
         self.panel.close_filter(clear=True)
         self._bindings_changed()
@@ -113,7 +121,25 @@ class DashboardScreen(FotaScreen):
         self.app.push_screen(ExportPrompt(self.fota.default_export_path()), done)
 
     def action_new_campaign(self) -> None:
-        self.fota.open_campaign_wizard(self.table.target_rows())
+        rows = self.table.target_rows()
+        shown = [row for row in rows if self.table.shows(row.key)]
+        if len(shown) == len(rows):
+            self.fota.open_campaign_wizard(rows)
+            return
+        hidden = len(rows) - len(shown)
+        choices = {"a": f"all {len(rows)}"}
+        if shown:
+            choices["v"] = f"only the {len(shown)} shown"
+
+        def chosen(answer: str | None) -> None:
+            if answer is not None:
+                self.fota.open_campaign_wizard(rows if answer == "a" else shown)
+
+        message = (
+            f"{len(rows)} devices are selected and {hidden} of them are hidden by the filter "
+            f"'{self.table.filter_query.text}'. Which devices should the campaign target?"
+        )
+        self.app.push_screen(ChoicePrompt("Hidden selection", message, choices), chosen)
 
     @on(DeviceTable.RowActivated)
     def _open_device(self, event: DeviceTable.RowActivated) -> None:

@@ -61,7 +61,8 @@ def help_sections(app: FotaApp) -> list[tuple[str, list[tuple[str, str]]]]:
 
 FILTER_HELP = (
     "Filter (/): words match id, IMEI, name, model, firmware, reason, campaign; "
-    "state:failed,expired  provider:NAME  kind:onenet  fw:2.1  campaign:ID  model:X  online:no; "
+    "state:failed,expired (or active, terminal, attention)  provider:NAME  kind:onenet  "
+    "fw:2.1  campaign:ID  model:X  online:no; "
     '-key:value negates; "quotes" keep spaces. Enter keeps the filter, Esc clears it.'
 )
 

@@ -148,8 +148,11 @@ class DevicePanel(Vertical):
             parts[0] += f"/{table.total_count:,}"
         selected = len(table.selected_keys)
         if selected:
-            parts.append(f"{selected:,} selected")
-        if table.sort_column:
+            hidden = table.hidden_selected()
+            parts.append(f"{selected:,} selected" + (f" ({hidden:,} hidden)" if hidden else ""))
+        if table.sort_column == "attention" and not table.sort_reverse:
+            parts.append("problems first")
+        elif table.sort_column:
             parts.append(f"sort {table.sort_column} {'▼' if table.sort_reverse else '▲'}")
         if table.filter_query:
             parts.append(f"filter {table.filter_query.text}")

@@ -283,6 +283,16 @@ class DeviceTable(ScrollView, can_focus=True):
         """Selected rows that still exist, in sort order (filtered-out ones included)."""
         return self._model.selected_rows()
 
+    def hidden_selected(self) -> int:
+        """How many selected rows the filter hides."""
+        model = self._model
+        if not model.query or not model.selected:
+            return 0
+        return sum(1 for key in model.selected if not model.shows(key))
+
+    def shows(self, key: RowKey) -> bool:
+        return self._model.shows(key)
+
     # -- feeding data ------------------------------------------------------------
 
     def _change(self, mutate: Callable[[], set[RowKey] | None], *, partial: bool = False) -> None:
@@ -505,18 +515,15 @@ class DeviceTable(ScrollView, can_focus=True):
         self.clear_selection()
 
     def action_cycle_sort(self) -> None:
-        """Sort by the next column; after the last one, back to store order."""
-        names = [spec.name for spec in COLUMNS]
+        """Sort by the next column; after the last one, back to attention first."""
+        names = ["attention", *(spec.name for spec in COLUMNS)]
         current = self._model.sort_column
-        if current is None:
-            self.sort_by(names[0])
-        else:
-            index = names.index(current) + 1
-            self.sort_by(names[index] if index < len(names) else None)
+        index = names.index(current) + 1 if current in names else 0
+        self.sort_by(names[index % len(names)])
 
     def action_reverse_sort(self) -> None:
         current = self._model.sort_column
-        self.sort_by(current or COLUMNS[0].name, not self._model.sort_reverse if current else False)
+        self.sort_by(current or "attention", not self._model.sort_reverse if current else False)
 
     # -- mouse -------------------------------------------------------------------
 

@@ -138,17 +138,21 @@ class ProviderPane(Widget):
         lines.append(
             Content.assemble((f"{v.device_count:,} devices", "bold"), " · ", (age, age_style))
         )
-        counts = count_labels(v.counts)
-        if width >= 34:  # bar and counts share a line; the counts are cut if they must be
-            bar_width = max(8, min(width // 3, width - counts.cell_length - 1))
-            lines.append(state_bar(v.counts, bar_width) + " " + counts)
-        else:
+        full = count_labels(v.counts)
+        if width >= full.cell_length + 9:  # every count, with a bar of 8 or more beside it
+            bar_width = min(width // 3, width - full.cell_length - 1)
+            lines.append(state_bar(v.counts, bar_width) + " " + full)
+        else:  # the bar gets its own line; the counts keep the bad news whole
             lines.append(state_bar(v.counts, width))
-            lines.append(counts)
-        extras = f"{v.active_campaigns} active / {v.campaigns} campaigns"
-        if v.rate_total:
-            extras += f" · budget {v.rate_remaining}/{v.rate_total}"
-        lines.append(Content(extras))
+            lines.append(count_labels(v.counts, width))
+        campaigns = f"{v.active_campaigns}/{v.campaigns} campaigns active"
+        budget = f"budget {v.rate_remaining}/{v.rate_total}" if v.rate_total else ""
+        if budget and len(campaigns) + 3 + len(budget) <= width:
+            lines.append(Content(f"{campaigns} · {budget}"))
+        else:
+            lines.append(Content(campaigns))
+            if budget:
+                lines.append(Content(budget))
         if v.stale and v.stale_reason:
             retry = f" (retry in {v.retry_in:.0f}s)" if v.retry_in else ""
             lines.append(

@@ -7,10 +7,12 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Static
 
+from fota_tui.models import ACTIVE_STATES, UpgradeState
 from fota_tui.services.session import ConsoleSession
 from fota_tui.tui.text import age_label, literal
 
 ENV_WORDS = {"production": "PRODUCTION", "staging": "STAGING", "lab": "LAB"}
+WIDE = 100  # narrower terminals get the short fleet totals
 STATE_WIDTH = 12  # "↻ refreshing": the widest plain state (CSS min-width adds padding)
 
 
@@ -25,6 +27,7 @@ class StatusHeader(Horizontal):
         color: $foreground;
         &.-production { background: $error; color: $text; }
         &.-staging { background: $warning-muted; }
+        #hdr-fleet { width: auto; padding: 0 1; text-wrap: nowrap; }
         #hdr-title { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; padding: 0 1; }
         #hdr-env, #hdr-ro { width: auto; padding: 0 1; text-style: bold; }
         #hdr-env { background: $secondary; color: $text; }
@@ -42,11 +45,13 @@ class StatusHeader(Horizontal):
     def __init__(self, session: ConsoleSession | None = None) -> None:
         super().__init__()
         self._session = session
+        self._counted: tuple[int, bool] | None = None  # (store version, narrow) last counted
 
     def compose(self) -> ComposeResult:
         # With the session, the bar is filled from its first frame (no empty-bar frame).
         session = self._session
         yield Static(title_of(session) if session else "", id="hdr-title")
+        yield Static(id="hdr-fleet")
         yield Static(env_word(session) if session else "", id="hdr-env")
         ro = Static("READ-ONLY", id="hdr-ro")
         ro.display = bool(session and session.read_only)
@@ -63,6 +68,7 @@ class StatusHeader(Horizontal):
         self.update_state(session)
 
     def update_state(self, session: ConsoleSession) -> None:
+        self._update_fleet(session)
         state = session.refresh_state
         label = {
             "live": "● live",
@@ -82,6 +88,36 @@ class StatusHeader(Horizontal):
             # Within the min-width (every plain state) the bar keeps its layout, so a
             # state change resends this label only, not the whole line.
             widget.update(label, layout=max(len(shown), len(label)) > STATE_WIDTH)
+
+    def _update_fleet(self, session: ConsoleSession) -> None:
+        """Fleet-wide totals, counted again only when the store changed."""
+        narrow = self.app.size.width < WIDE
+        version = (session.store.version, narrow)
+        if version == self._counted:
+            return
+        self._counted = version
+        totals = fleet_totals(session.store.state_counts(), narrow=narrow)
+        self.query_one("#hdr-fleet", Static).update(totals)
+
+
+def fleet_totals(counts: dict[UpgradeState, int], *, narrow: bool = False) -> Content:
+    """``✗ 12 failed · ⌛ 3 expired · ↻ 40 in flight · ✓ 80 ok``: the bad news first, each
+    with a symbol so it reads without colour; zero counts are left out. ``narrow`` keeps
+    the word for failures only (``✗ 12 failed ⌛ 3 ↻ 40 ✓ 80``)."""
+    in_flight = sum(counts.get(s, 0) for s in ACTIVE_STATES)
+    parts = [
+        (counts.get(UpgradeState.FAILED, 0), "✗", "failed", "bold $text-error"),
+        (counts.get(UpgradeState.EXPIRED, 0), "⌛", "expired", "$text-warning"),
+        (counts.get(UpgradeState.UNKNOWN, 0), "?", "unknown", "$text-warning"),
+        (in_flight, "↻", "in flight", "$text-accent"),
+        (counts.get(UpgradeState.SUCCEEDED, 0), "✓", "ok", "$text-success"),
+    ]
+    shown = [
+        Content.styled(f"{sym} {n:,}" + (f" {word}" if not narrow or sym == "✗" else ""), style)
+        for n, sym, word, style in parts
+        if n
+    ]
+    return Content(" " if narrow else " · ").join(shown) if shown else Content("no upgrades")
 
 
 def title_of(session: ConsoleSession) -> Content:

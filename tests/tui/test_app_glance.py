@@ -1,0 +1,224 @@
+"""The glance: the first screen answers "what is failing, where, and why" at 120x40 and 80x24."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Footer, Static
+from textual.widgets._footer import FooterKey
+from tui_app_harness import settle, sim_app
+
+from fota_tui.models import ACTIVE_STATES, UpgradeState
+from fota_tui.tui.colours import colour_depth
+from fota_tui.tui.screens.dashboard import DashboardScreen
+from fota_tui.tui.screens.prompt import ChoicePrompt
+from fota_tui.tui.screens.wizard import CampaignWizardScreen
+from fota_tui.tui.text import compact, count_labels
+from fota_tui.tui.widgets.provider_pane import PaneLine, ProviderPane
+from fota_tui.tui.widgets.status_header import StatusHeader
+
+SIZES = [(120, 40), (80, 24)]
+BAD = (UpgradeState.FAILED, UpgradeState.EXPIRED)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_failures_come_first_newest_first_then_expired_then_the_stuck(
+    size: tuple[int, int],
+) -> None:
+    h = sim_app()
+    async with h.app.run_test(size=size) as pilot:
+        await settle(pilot, h.app)
+        screen = h.app.screen
+        assert isinstance(screen, DashboardScreen)
+        rows = screen.table.rows
+        states = [r.state for r in rows]
+        failed = states.count(UpgradeState.FAILED)
+        expired = states.count(UpgradeState.EXPIRED)
+        assert failed and expired
+        assert states[:failed] == [UpgradeState.FAILED] * failed
+        assert states[failed : failed + expired] == [UpgradeState.EXPIRED] * expired
+        for group in (rows[:failed], rows[failed : failed + expired]):  # newest first
+            times = [r.updated_at for r in group if r.updated_at]
+            assert times == sorted(times, reverse=True)
+        active = [r for r in rows[failed + expired :] if r.state in ACTIVE_STATES]
+        flight = rows[failed + expired : failed + expired + len(active)]
+        assert flight == active  # in flight next, the longest without progress first
+        times = [r.updated_at for r in active if r.updated_at]
+        assert times == sorted(times)
+        assert "problems first" in str(screen.panel.border_title)
+
+
+async def test_header_totals_count_the_whole_fleet_failures_in_the_error_colour() -> None:
+    h = sim_app()
+    async with h.app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, h.app)
+        counts = h.app.session.store.state_counts()
+        fleet = h.app.screen.query_one(StatusHeader).query_one("#hdr-fleet", Static)
+        text = fleet.render()
+        plain = str(text)
+        assert f"✗ {counts[UpgradeState.FAILED]} failed" in plain
+        assert f"⌛ {counts[UpgradeState.EXPIRED]} expired" in plain
+        in_flight = sum(counts[s] for s in ACTIVE_STATES)
+        assert f"↻ {in_flight} in flight" in plain
+        styles = [s for s in text.spans if plain[s.start : s.end].startswith("✗")]  # type: ignore[attr-defined]
+        assert styles and "$text-error" in str(styles[0].style)
+        # the header is never cut before the failures: they are on screen
+        assert fleet.region.right <= 120 and fleet.region.width >= len(plain)
+
+
+async def test_bang_shows_only_problems_and_again_shows_all() -> None:
+    h = sim_app()
+    async with h.app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, h.app)
+        screen = h.app.screen
+        assert isinstance(screen, DashboardScreen)
+        total = screen.table.row_count
+        await pilot.press("exclamation_mark")
+        shown = {r.state for r in screen.table.rows}
+        assert shown and shown <= {*BAD, UpgradeState.UNKNOWN}
+        want = sum(1 for r in h.app.session.store if r.state in (*BAD, UpgradeState.UNKNOWN))
+        assert screen.table.row_count == want < total
+        assert "state:attention" in str(screen.panel.border_title)
+        await pilot.press("exclamation_mark")
+        assert screen.table.row_count == total
+
+
+async def test_s_cycles_every_column_and_comes_back_to_problems_first() -> None:
+    h = sim_app()
+    async with h.app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, h.app)
+        screen = h.app.screen
+        assert isinstance(screen, DashboardScreen)
+        seen = [screen.table.sort_column]
+        for _ in range(20):
+            await pilot.press("s")
+            seen.append(screen.table.sort_column)
+            if seen[-1] == "attention":
+                break
+        assert seen[0] == seen[-1] == "attention" and "provider" in seen and None not in seen
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_pane_lines_never_cut_the_failure_and_expired_counts(size: tuple[int, int]) -> None:
+    h = sim_app()
+    async with h.app.run_test(size=size) as pilot:
+        await settle(pilot, h.app)
+        for pane in h.app.screen.query(ProviderPane):
+            counts = pane.view.counts
+            width = pane.content_region.width
+            lines = list(pane.query(PaneLine))
+            assert all(line.shown.cell_length <= width for line in lines[1:]), pane.text
+            for state, word in ((UpgradeState.FAILED, "fail"), (UpgradeState.EXPIRED, "exp")):
+                if counts.get(state):
+                    assert f"{word} {counts[state]}" in pane.text, pane.text
+
+
+def test_counts_keep_the_bad_news_and_say_what_they_left_out() -> None:
+    counts = {
+        UpgradeState.SUCCEEDED: 12_345,
+        UpgradeState.FAILED: 1_234,
+        UpgradeState.EXPIRED: 7,
+        UpgradeState.QUEUED: 300,
+    }
+    assert count_labels(counts).plain == "fail 1.2k exp 7 queue 300 ok 12k"
+    cut = count_labels(counts, 20).plain
+    assert cut.startswith("fail 1.2k exp 7") and cut.endswith("+12k") and len(cut) <= 20
+    assert count_labels(counts, 5).plain.startswith("fail 1.2k exp 7")  # never dropped
+    assert [compact(n) for n in (0, 999, 1000, 1050, 9999, 10_000, 2_500_000)] == [
+        "0",
+        "999",
+        "1k",
+        "1.1k",
+        "10k",
+        "10k",
+        "2.5M",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("env", "depth"),
+    [
+        ({"TERM": "xterm"}, 16),
+        ({"TERM": "linux"}, 16),
+        ({"TERM": "xterm-256color"}, 256),
+        ({"TERM": "xterm", "COLORTERM": "truecolor"}, 16_777_216),
+        ({"TERM": "xterm-256color", "TEXTUAL_COLOR_SYSTEM": "standard"}, 16),
+    ],
+)
+def test_colour_depth_follows_the_terminal(env: dict[str, str], depth: int) -> None:
+    assert colour_depth(env) == depth
+
+
+async def test_a_16_colour_terminal_keeps_failed_red_and_succeeded_green(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In TERM=xterm the state words are the terminal's own red and green (and differ)."""
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.delenv("COLORTERM")
+    h = sim_app()
+    async with h.app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, h.app)
+        assert h.app.theme == "ansi-dark"
+        screen = h.app.screen
+        assert isinstance(screen, DashboardScreen)
+        table = screen.table
+        screen.panel.set_filter("state:failed,succeeded")  # both on the first screen
+        await pilot.pause()
+        colours: dict[str, set[int | None]] = {}
+        rows = table.rows
+        for y in range(1, min(table.size.height, table.row_count + 1)):
+            if rows[y - 1] is table.cursor_row:
+                continue  # the cursor row is drawn reversed
+            for segment in table.render_line(y):
+                word = segment.text.strip()
+                if word in ("failed", "succeeded", "expired") and segment.style:
+                    colour = segment.style.color
+                    colours.setdefault(word, set()).add(colour.number if colour else None)
+        red, green = {1, 9}, {2, 10}  # ANSI red and green, normal or bright
+        assert colours.get("failed") and colours["failed"] <= red, colours
+        assert colours.get("succeeded") and colours["succeeded"] <= green, colours
+        fleet = screen.query_one(StatusHeader).query_one("#hdr-fleet", Static)
+        failed = [s for s in fleet.render_line(0) if s.text.startswith("✗")]
+        assert failed and failed[0].style and failed[0].style.color
+        assert failed[0].style.color.number in red
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_footer_keeps_help_and_quit_visible_and_no_stray_cell(size: tuple[int, int]) -> None:
+    h = sim_app()
+    async with h.app.run_test(size=size) as pilot:
+        await settle(pilot, h.app)
+        keys = list(h.app.screen.query_one(Footer).query(FooterKey))
+        palette = next(k for k in keys if k.has_class("-command-palette"))
+        # the palette key covers the last cell: nothing beneath shows through
+        assert palette.region.right == size[0]
+        for action in ("help", "quit"):
+            key = next(k for k in keys if k.action == action)
+            assert key.region.right <= palette.region.x, (action, key.region, palette.region)
+
+
+@pytest.mark.parametrize(("answer", "expected"), [("a", 3), ("v", 1), ("escape", None)])
+async def test_a_hidden_selection_is_named_and_asked_about(
+    answer: str, expected: int | None
+) -> None:
+    h = sim_app()
+    async with h.app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, h.app)
+        screen = h.app.screen
+        assert isinstance(screen, DashboardScreen)
+        table = screen.table
+        rows = [r for r in table.rows if r.provider == "thingspace-demo"][:3]
+        table.select(r.key for r in rows)
+        screen.panel.set_filter(rows[0].device_id)  # hides the other two
+        await pilot.pause()
+        assert "3 selected (2 hidden)" in str(screen.panel.border_title)
+        await pilot.press("n")
+        assert isinstance(h.app.screen, ChoicePrompt)
+        await pilot.press(answer)
+        await pilot.pause()
+        if expected is None:
+            assert h.app.screen is screen  # nothing opened, nothing changed
+            assert len(table.selected_keys) == 3
+        else:
+            wizard = h.app.screen
+            assert isinstance(wizard, CampaignWizardScreen)
+            assert len(wizard.rows) == expected
