@@ -22,6 +22,7 @@ import contextlib
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -116,6 +117,21 @@ class _ProviderState:
     failures: int = 0
     retry_in: float | None = None
     live: bool = False  # at least one live snapshot this session
+    last_good: datetime | None = None  # when the last refresh that answered ended
+    errors: deque[ProviderIncident] = field(default_factory=lambda: deque(maxlen=ERROR_HISTORY))
+
+
+ERROR_HISTORY = 20  # failed refreshes kept per provider for its view
+
+
+@dataclass(frozen=True)
+class ProviderIncident:
+    """One failed refresh, as the provider view lists it."""
+
+    at: datetime
+    title: str
+    message: str
+    failures: int  # in a row, this one included
 
 
 @dataclass(frozen=True)
@@ -143,6 +159,8 @@ class ProviderView:
     rate_total: int | None
     warnings: tuple[str, ...]
     build_error: str | None
+    last_good: datetime | None = None
+    errors: tuple[ProviderIncident, ...] = ()  # newest first
 
 
 @dataclass(frozen=True)
@@ -321,12 +339,17 @@ class ConsoleSession:
             elif isinstance(event, RefreshSucceeded):
                 state.refreshing = False
                 state.failures, state.last_error, state.retry_in = 0, None, None
+                state.last_good = self.clock.now()
             elif isinstance(event, RefreshFailed):
                 state.refreshing = False
                 state.failures = event.failures
                 state.last_error = event.error
                 state.retry_in = event.retry_in
                 state.failed_at = self.clock.now()
+                error = event.error
+                state.errors.append(
+                    ProviderIncident(state.failed_at, error.title, error.message, event.failures)
+                )
         self._emit(event)
 
     def _emit(self, event: SessionEvent) -> None:
@@ -472,6 +495,8 @@ class ConsoleSession:
             rate_total=total,
             warnings=state.warnings + (snap.health.warnings if snap else ()),
             build_error=state.build_error,
+            last_good=state.last_good,
+            errors=tuple(reversed(state.errors)),
         )
 
     def provider_views(self, now: datetime | None = None) -> list[ProviderView]:
@@ -639,6 +664,7 @@ __all__ = [
     "DeviceHistory",
     "HealthChanged",
     "NowClock",
+    "ProviderIncident",
     "ProviderView",
     "RefreshFailed",
     "RefreshStarted",

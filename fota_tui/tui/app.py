@@ -358,6 +358,19 @@ class FotaApp(App[int]):
         table = self.dashboard().table
         table.focus()
 
+    async def show_devices(self, filter_text: str) -> None:
+        """The dashboard's device table, filtered (``provider:NAME``, ``state:failed``)."""
+        await self._pop_to_dashboard()
+        dashboard = self.dashboard()
+        dashboard.panel.set_filter(filter_text)
+        dashboard.table.focus()
+
+    def open_provider(self, provider: str) -> None:
+        from fota_tui.tui.screens.provider import ProviderScreen
+
+        if provider in self.session.provider_names:
+            self.push_screen(ProviderScreen(provider))
+
     async def _pop_modals(self) -> None:
         from textual.screen import ModalScreen
 

@@ -33,9 +33,9 @@ __all__ = [
 STATE_STYLES: dict[str, str] = {
     "pending": "$text-secondary",
     "queued": "$text-secondary",
-    "sending": "$text-warning",
-    "downloading": "$text-warning",
-    "in_progress": "$text-warning",
+    "sending": "$text-primary",  # in flight: blue; partial keeps yellow for itself
+    "downloading": "$text-primary",
+    "in_progress": "$text-primary",
     "succeeded": "$text-success",
     "failed": "bold $text-error",
     "cancelled": "$text-muted",

@@ -314,7 +314,7 @@ async def test_device_detail_and_campaigns_show_hostile_text_literally(
                                "\ufffdRTL", "␀bel") if x in f.text]  # fmt: skip
         assert len(visible) >= 4, visible
         # every line of the list (also those scrolled off): literal, no control characters
-        campaigns = app.session.campaigns()
+        campaigns = screen.shown  # in the order listed
         for index, campaign in enumerate(campaigns):
             prompt = str(options.get_option_at_index(index).prompt)
             assert not _FORBIDDEN.search(prompt), prompt

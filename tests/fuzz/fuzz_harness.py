@@ -167,7 +167,9 @@ def assert_reproducer_is_clean(bug: KnownBug) -> None:
         raise
 
 
-def known_bug_tests(bugs: Sequence[KnownBug]) -> Callable[[KnownBug], None] | None:
+def known_bug_tests(
+    bugs: Sequence[KnownBug], ids: Callable[[KnownBug], str] = lambda b: b.id
+) -> Callable[[KnownBug], None] | None:
     """A strict-xfail reproducer test per open bug, or None (no test) while there is none:
     an empty parameter list would give a test that can never run."""
     if not bugs:
@@ -176,10 +178,13 @@ def known_bug_tests(bugs: Sequence[KnownBug]) -> Callable[[KnownBug], None] | No
     @pytest.mark.parametrize(
         "bug",
         [
-            pytest.param(b, marks=pytest.mark.xfail(strict=True, raises=b.error, reason=b.summary))
+            pytest.param(
+                b,
+                marks=pytest.mark.xfail(strict=True, raises=b.error, reason=b.summary),
+                id=ids(b),
+            )
             for b in bugs
         ],
-        ids=lambda b: b.id,
     )
     def known_bug_reproducer(bug: KnownBug) -> None:
         assert_reproducer_is_clean(bug)
@@ -524,6 +529,13 @@ async def run_op(
         await client.aclose()
 
 
+def serve(platform: Platform, target: str, op_name: str, body: bytes) -> list[Any]:
+    """``op_name`` with ``target`` answering ``body`` (HTTP 200): a bug's exact input."""
+    traffic = record(platform)
+    transport = FuzzTransport(platform, traffic, target, lambda _: (200, {}, body))
+    return asyncio.run(run_op(platform, traffic, transport, op_name))
+
+
 def response(status: int, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
     """A response as the adapter's ``_decode`` gets it (with its request attached)."""
     return httpx.Response(
@@ -661,6 +673,18 @@ def check_error_status(status: int, outcome: str, value: Any, body: bytes = b"")
         assert isinstance(value, ProviderRateLimited), describe(value)
     if status == 401:
         assert isinstance(value, ProviderAuthError | ProviderRateLimited), describe(value)
+
+
+def check_plain_decode(body: bytes, outcome: str, value: Any) -> None:
+    """The 2xx oracle of a platform without an error envelope: an empty body is None, any
+    JSON comes back as it is, anything else is a protocol error."""
+    parsed, expected = json_or_none(body)
+    if not body.strip():
+        assert outcome == "ok" and value is None
+    elif not parsed:
+        assert outcome == "protocol", f"non-JSON 200 body gave {outcome}"
+    else:
+        assert outcome == "ok" and same_json(value, expected)
 
 
 def json_or_none(body: bytes) -> tuple[bool, Any]:

@@ -1,4 +1,4 @@
-"""Hypothesis strategies for hostile platform JSON (shared by the ``test_fuzz_*`` files).
+"""Hypothesis strategies for hostile platform JSON (for ``test_fuzz.py``, ``platforms/``).
 
 - ``atoms``/``json_values``: random JSON with wrong types, nulls, huge numbers (10**400,
   1e308), NaN/Infinity, odd time and number strings, control characters, lone surrogates and

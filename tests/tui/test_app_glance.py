@@ -11,6 +11,7 @@ from fota_tui.models import ACTIVE_STATES, UpgradeState
 from fota_tui.tui.colours import colour_depth
 from fota_tui.tui.screens.dashboard import DashboardScreen
 from fota_tui.tui.screens.prompt import ChoicePrompt
+from fota_tui.tui.screens.provider import ProviderScreen
 from fota_tui.tui.screens.wizard import CampaignWizardScreen
 from fota_tui.tui.text import compact, count_labels
 from fota_tui.tui.widgets.provider_pane import PaneLine, ProviderPane
@@ -222,3 +223,39 @@ async def test_a_hidden_selection_is_named_and_asked_about(
             wizard = h.app.screen
             assert isinstance(wizard, CampaignWizardScreen)
             assert len(wizard.rows) == expected
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_a_failing_pane_opens_its_provider_view_with_the_whole_story(
+    size: tuple[int, int],
+) -> None:
+    h = sim_app()
+    cfg = h.demo.profile.providers[1]
+    async with h.app.run_test(size=size) as pilot:
+        await settle(pilot, h.app)
+        screen = h.app.screen
+        assert isinstance(screen, DashboardScreen)
+        h.demo.simulator.faults.set(cfg.kind, malformed=1.0)
+        for _ in range(2):
+            await pilot.press("r")
+            await settle(pilot, h.app)
+        pane = screen.grid.pane(cfg.name)
+        reason = pane.view.stale_reason
+        assert reason and len(reason) > 40  # longer than any pane line
+        stale = [line for line in pane.query(PaneLine) if line.has_class("-wrap")]
+        assert stale and stale[0].size.height >= 2  # the reason wraps instead of being cut
+        pane.focus()
+        await pilot.press("enter")
+        provider = h.app.screen
+        assert isinstance(provider, ProviderScreen)
+        error = str(provider.query_one("#provider-error", Static).render())
+        assert " ".join(reason.split()) in " ".join(error.split())  # the whole reason
+        story = str(provider.query_one("#provider-incidents", Static).render())
+        assert story.count("#1 in a row") == 1 and story.count("#2 in a row") == 1
+        facts = str(provider.query_one("#provider-facts", Static).render())
+        assert "last good refresh" in facts and "2026-11-22" in facts
+        await pilot.press("enter")  # its devices, on the dashboard
+        assert h.app.screen is screen
+        assert {r.provider for r in screen.table.rows} == {cfg.name}
+        await pilot.click(f"#{screen.grid.pane(cfg.name).id}")  # a click opens it too
+        assert isinstance(h.app.screen, ProviderScreen)

@@ -10,6 +10,7 @@ from tui_app_harness import settle, sim_app
 from fota_tui.config.paths import AppPaths
 from fota_tui.config.store import ConfigStore
 from fota_tui.models import ProviderHealth, ProviderKind
+from fota_tui.services.campaign_query import sort_campaigns
 from fota_tui.services.scheduler import HealthChanged, RefreshFailed, RefreshSucceeded
 from fota_tui.services.session import CacheLoaded
 from fota_tui.services.snapshot import ProviderSnapshot
@@ -32,7 +33,7 @@ async def test_campaigns_view_lists_all_and_opens_one() -> None:
         await pilot.press("c")
         screen = h.app.screen
         assert isinstance(screen, CampaignsScreen)
-        campaigns = h.app.session.campaigns()
+        campaigns = sort_campaigns(h.app.session.campaigns(), "attention")
         options = screen.query_one(OptionList)
         assert options.option_count == len(campaigns) > 0
         assert len({c.provider for c in campaigns}) >= 2  # across providers

@@ -38,6 +38,11 @@ class FotaScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = []
 
     @property
+    def crumb(self) -> str | None:
+        """This screen's name in the header's breadcrumbs (None: the dashboard)."""
+        return self.HELP_NAME
+
+    @property
     def fota(self) -> FotaApp:
         return cast("FotaApp", self.app)
 

@@ -9,12 +9,19 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fota_tui.errors import FotaError
 from fota_tui.models import Campaign, CampaignDetail, UpgradeState
+from fota_tui.services.campaign_query import (
+    CAMPAIGN_SORTS,
+    failed_count,
+    parse_campaign_filter,
+    sort_campaigns,
+)
 from fota_tui.services.fleet import FleetStore
+from fota_tui.services.query import QueryError
 from fota_tui.tui.messages import SessionChange
 from fota_tui.tui.screens.base import FotaScreen
 from fota_tui.tui.screens.campaign_ops import (  # campaign operations (campaign_ops.py)
@@ -36,10 +43,14 @@ CAMPAIGN_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("state", "State", 11, 11),
     ColumnSpec("progress", "Progress", 6, 14, grow=1),
     ColumnSpec("done", "Done", 7, 11, align="right"),
+    ColumnSpec("failed", "Failed", 6, 7, align="right"),
     ColumnSpec("schedule", "Schedule", 11, 23, drop=1),
     ColumnSpec("firmware", "Firmware", 9, 19, grow=1, drop=2),
 )
 _SEP = "\x1f"
+CAMPAIGN_FILTER_HELP = (
+    "words, state:partial,failed (or active, attention), provider:NAME, kind:aovx"
+)
 
 
 def campaign_key(campaign: Campaign) -> str:
@@ -79,6 +90,10 @@ def campaign_line(c: Campaign, layout: Layout) -> Content:
         parts.append(" ")
         if spec.name == "state":
             parts.append((fit(c.state.value, width), STATE_STYLES.get(c.state.value, "")))
+        elif spec.name == "failed":
+            failed = failed_count(c)
+            parts.append((fit(str(failed) if failed else "-", width, spec.align),
+                          "bold $text-error" if failed else "$text-muted"))  # fmt: skip
         elif spec.name == "progress":
             parts.append(state_bar(c.counts, width))
         else:
@@ -108,26 +123,47 @@ def header_line(layout: Layout) -> str:
 
 
 class CampaignsScreen(FotaScreen):
-    """All campaigns across providers; Enter opens one."""
+    """All campaigns across providers: problems first, a filter (/) and sorts (s, S) like
+    the device table's; Enter opens one."""
 
     HELP_NAME = "Campaigns"
     AUTO_FOCUS = "#campaign-list"
     DEFAULT_CSS = """
+    CampaignsScreen #campaign-summary { height: 1; padding: 0 1; background: $panel; }
     CampaignsScreen #campaign-header { height: 1; background: $panel; text-style: bold; }
     CampaignsScreen #campaign-list { height: 1fr; border: none; padding: 0; }
-    CampaignsScreen #campaign-summary { height: 1; color: $text-muted; padding: 0 1; }
+    CampaignsScreen #campaign-filter { display: none; height: auto; border: tall $accent; }
+    CampaignsScreen #campaign-filter.-open { display: block; }
+    CampaignsScreen #campaign-filter-error { height: auto; color: $text-error; padding: 0 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
         Binding("enter", "open", "Open", show=True),
+        Binding("slash", "filter", "Filter"),
+        Binding("exclamation_mark", "attention", "Only problems", key_display="!"),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("S", "reverse_sort", "Reverse sort", show=False),
+        Binding("j", "cursor('down')", "Down", show=False),
+        Binding("k", "cursor('up')", "Up", show=False),
+        Binding("g", "cursor('first')", "First", show=False),
+        Binding("G", "cursor('last')", "Last", show=False),
         *CAMPAIGN_OP_BINDINGS,  # campaign operations (campaign_ops.py)
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.order = "attention"
+        self.reverse = False
+        self.filter = parse_campaign_filter("")
+        self.shown: list[Campaign] = []
+
     def compose(self) -> ComposeResult:
         yield StatusHeader(self.session)
+        yield Static(id="campaign-summary", markup=False)
         yield Static(id="campaign-header", markup=False)
         yield OptionList(id="campaign-list")
-        yield Static(id="campaign-summary", markup=False)
+        yield Input(placeholder=f"filter: {CAMPAIGN_FILTER_HELP}", id="campaign-filter")
+        yield Static(id="campaign-filter-error", markup=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -143,7 +179,9 @@ class CampaignsScreen(FotaScreen):
         return self.query_one("#campaign-list", OptionList)
 
     def campaigns(self) -> list[Campaign]:
-        return self.session.campaigns()
+        """The campaigns shown: filtered, in the chosen order."""
+        found = self.filter.filter(self.session.campaigns())
+        return sort_campaigns(found, self.order, self.reverse)
 
     def rebuild(self) -> None:
         """Redraw every line, keeping the highlighted campaign."""
@@ -153,19 +191,109 @@ class CampaignsScreen(FotaScreen):
         self.query_one("#campaign-header", Static).update(header_line(layout))
         highlighted = options.highlighted_option
         keep = highlighted.id if highlighted is not None else None
-        campaigns = self.campaigns()
+        campaigns = self.shown = self.campaigns()
         options.set_options(Option(campaign_line(c, layout), id=campaign_key(c)) for c in campaigns)
         if campaigns:
             try:
                 options.highlighted = options.get_option_index(keep) if keep else 0
             except Exception:  # the campaign is gone: stay near the top
                 options.highlighted = 0
+        self.query_one("#campaign-summary", Static).update(self.summary(campaigns))
+
+    def summary(self, campaigns: list[Campaign]) -> Content:
+        """``Campaigns 22/30 · 8 active · 3 with failures · problems first · filter …``"""
+        total = len(self.session.campaigns())
+        count = f"{len(campaigns)}/{total}" if self.filter else str(total)
         active = sum(1 for c in campaigns if c.active)
-        providers = len({c.provider for c in campaigns})
-        self.query_one("#campaign-summary", Static).update(
-            f"{len(campaigns)} campaigns · {active} active · {providers} providers"
-            " · Enter opens the campaign's devices"
-        )
+        failing = sum(1 for c in campaigns if failed_count(c))
+        parts: list[Content] = [
+            Content.styled(f"Campaigns {count}", "bold"),
+            Content(f"{active} active"),
+        ]
+        if failing:
+            parts.append(Content.styled(f"{failing} with failures", "bold $text-error"))
+        if self.order == "attention" and not self.reverse:
+            parts.append(Content("problems first"))
+        else:
+            parts.append(Content(f"sort {self.order} {'▼' if self.reverse else '▲'}"))
+        if self.filter:
+            parts.append(Content("filter ") + literal(self.filter.text))
+        return Content(" · ").join(parts)
+
+    # -- filter and order ----------------------------------------------------------
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#campaign-filter", Input)
+
+    def action_filter(self) -> None:
+        self.filter_input.add_class("-open")
+        self.filter_input.value = self.filter.text
+        self.filter_input.focus()
+
+    def set_filter(self, text: str) -> bool:
+        """Apply a filter (as if typed); False, with the error shown, when it is wrong."""
+        error = self.query_one("#campaign-filter-error", Static)
+        try:
+            self.filter = parse_campaign_filter(text)
+        except QueryError as exc:
+            error.update(exc.message)
+            return False
+        error.update("")
+        self.rebuild()
+        return True
+
+    @on(Input.Changed, "#campaign-filter")
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.set_filter(event.value)
+
+    @on(Input.Submitted, "#campaign-filter")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.set_filter(event.value):
+            self._close_filter()
+
+    def _close_filter(self) -> None:
+        self.filter_input.remove_class("-open")
+        self.option_list.focus()
+
+    def action_attention(self) -> None:
+        showing = self.filter.text == "state:attention"
+        self.set_filter("" if showing else "state:attention")
+
+    def action_cycle_sort(self) -> None:
+        index = (CAMPAIGN_SORTS.index(self.order) + 1) % len(CAMPAIGN_SORTS)
+        self.order, self.reverse = CAMPAIGN_SORTS[index], False
+        self.rebuild()
+
+    def action_reverse_sort(self) -> None:
+        self.reverse = not self.reverse
+        self.rebuild()
+
+    def action_cursor(self, where: str) -> None:
+        options = self.option_list
+        if not options.option_count:
+            return
+        if where == "down":
+            options.action_cursor_down()
+        elif where == "up":
+            options.action_cursor_up()
+        elif where == "first":
+            options.highlighted = 0
+        else:
+            options.highlighted = options.option_count - 1
+
+    async def action_back(self) -> None:
+        """Esc closes the filter, then clears it, then goes back."""
+        if self.filter_input.has_class("-open"):
+            self._close_filter()
+            if self.filter:
+                self.set_filter("")
+            return
+        if self.filter:
+            self.set_filter("")
+            return
+        await super().action_back()
 
     def on_session_change(self, change: SessionChange) -> None:
         self.update_header()
@@ -248,6 +376,11 @@ class CampaignDetailScreen(FotaScreen):
     def panel(self) -> DevicePanel:
         return self.query_one("#campaign-devices", DevicePanel)
 
+    @property
+    def crumb(self) -> str | None:
+        c = self.campaign()
+        return (c.name if c is not None and c.name else None) or self.campaign_id
+
     @work(exclusive=True, exit_on_error=False, group="campaign-detail")
     async def load(self) -> None:
         """Fetch the campaign's devices (cancelled when the screen goes away)."""
@@ -282,6 +415,8 @@ class CampaignDetailScreen(FotaScreen):
         now = self.fota.now()
         widget = self.query_one("#campaign-detail", Static)
         widget.border_title = literal(f"{self.provider} · {self.campaign_id}")
+        for header in self.query(StatusHeader):
+            header.show_crumbs()  # the campaign's name arrives with its detail
         if c is None:
             widget.update(Content.styled("Loading campaign…", "$text-muted"))
             return

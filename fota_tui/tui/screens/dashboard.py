@@ -14,7 +14,7 @@ from fota_tui.tui.screens.base import FotaScreen
 from fota_tui.tui.screens.prompt import ChoicePrompt, ExportPrompt
 from fota_tui.tui.widgets.device_panel import DevicePanel
 from fota_tui.tui.widgets.device_table import DeviceTable
-from fota_tui.tui.widgets.provider_pane import ProviderGrid
+from fota_tui.tui.widgets.provider_pane import ProviderGrid, ProviderPane
 from fota_tui.tui.widgets.status_header import StatusHeader
 
 ATTENTION_FILTER = "state:attention"
@@ -46,6 +46,10 @@ class DashboardScreen(FotaScreen):
             id="devices",
         )
         yield Footer(compact=True)
+
+    @property
+    def crumb(self) -> str | None:
+        return None
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -140,6 +144,11 @@ class DashboardScreen(FotaScreen):
             f"'{self.table.filter_query.text}'. Which devices should the campaign target?"
         )
         self.app.push_screen(ChoicePrompt("Hidden selection", message, choices), chosen)
+
+    @on(ProviderPane.Opened)
+    def _open_provider(self, event: ProviderPane.Opened) -> None:
+        event.stop()
+        self.fota.open_provider(event.provider)
 
     @on(DeviceTable.RowActivated)
     def _open_device(self, event: DeviceTable.RowActivated) -> None:

@@ -103,6 +103,10 @@ class DeviceDetailScreen(FotaScreen):
         self.show()
         self.load()
 
+    @property
+    def crumb(self) -> str | None:
+        return self.key[1]
+
     def row(self) -> FleetRow | None:
         row = self.session.store.get(self.key)
         if row is None and self.store is not None:

@@ -44,18 +44,21 @@ def help_sections(app: FotaApp) -> list[tuple[str, list[tuple[str, str]]]]:
     from fota_tui.tui.screens.campaigns import CampaignDetailScreen, CampaignsScreen
     from fota_tui.tui.screens.dashboard import DashboardScreen
     from fota_tui.tui.screens.device_detail import DeviceDetailScreen
+    from fota_tui.tui.screens.provider import ProviderScreen
     from fota_tui.tui.widgets.device_table import DeviceTable
+    from fota_tui.tui.widgets.provider_pane import ProviderPane
 
     table = list(DeviceTable.BINDINGS)
     return [
         ("Everywhere", [*binding_rows(app, list(app.BINDINGS), None), ("ctrl+p", "Command palette: every action, switch profile, theme")]),
-        (DashboardScreen.HELP_NAME, binding_rows(app, list(DashboardScreen.BINDINGS) + table, DashboardScreen)),
+        (DashboardScreen.HELP_NAME, binding_rows(app, list(DashboardScreen.BINDINGS) + table + list(ProviderPane.BINDINGS), DashboardScreen)),
         (CampaignsScreen.HELP_NAME, binding_rows(app, list(CampaignsScreen.BINDINGS), CampaignsScreen)),
         (
             CampaignDetailScreen.HELP_NAME,
             binding_rows(app, list(CampaignDetailScreen.BINDINGS) + table, CampaignDetailScreen),
         ),
         (DeviceDetailScreen.HELP_NAME, binding_rows(app, list(DeviceDetailScreen.BINDINGS), DeviceDetailScreen)),
+        (ProviderScreen.HELP_NAME, binding_rows(app, list(ProviderScreen.BINDINGS), ProviderScreen)),
     ]  # fmt: skip
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Grid
 from textual.content import Content
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -28,6 +31,9 @@ AUTH_WORDS = {
 }
 
 
+STALE_PREFIX = "stale: "  # the line with the reason wraps (up to three lines); Enter shows all
+
+
 class PaneLine(Static):
     """One line of a pane: a changed fact resends this line, not the whole pane."""
 
@@ -36,6 +42,7 @@ class PaneLine(Static):
         height: 1;
         text-wrap: nowrap;
         text-overflow: ellipsis;
+        &.-wrap { height: auto; max-height: 3; text-wrap: wrap; }
     }
     """
 
@@ -44,14 +51,17 @@ class PaneLine(Static):
         self.shown = content
         self.spans = tuple(content.spans)
 
-    def show(self, content: Content) -> None:
+    def show(self, content: Content, *, wrap: bool = False) -> None:
+        """``wrap``: the line may take up to three lines (the reason a platform fails)."""
         spans = tuple(content.spans)  # Content's == ignores styles
-        if content.plain != self.shown.plain or spans != self.spans:
+        relayout = wrap != self.has_class("-wrap")
+        self.set_class(wrap, "-wrap")
+        if content.plain != self.shown.plain or spans != self.spans or relayout:
             self.shown, self.spans = content, spans
-            self.update(content, layout=False)  # one line stays one line
+            self.update(content, layout=wrap or relayout)  # one line stays one line
 
 
-class ProviderPane(Widget):
+class ProviderPane(Widget, can_focus=True):
     """Renders one ``ProviderView``; the grid re-feeds it on every change and tick.
 
     Each fact is its own line widget, and the border changes only with the pane's
@@ -71,8 +81,10 @@ class ProviderPane(Widget):
         &.-stale { border: heavy $error; border-subtitle-color: $text-error; }
         &.-cached { border: round $warning; border-subtitle-color: $text-warning; }
         &.-error { border: heavy $error; border-subtitle-color: $text-error; }
+        &:focus { border-title-background: $accent; border-title-color: $text; }
     }
     """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "open", "Open provider")]
 
     def __init__(self, view: ProviderView, now: datetime, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -83,6 +95,19 @@ class ProviderPane(Widget):
 
     def on_mount(self) -> None:
         self.show(self.view)
+
+    def action_open(self) -> None:
+        self.post_message(self.Opened(self.view.name))
+
+    def on_click(self) -> None:
+        self.action_open()
+
+    class Opened(Message):
+        """The user asked for this provider's view (Enter on the pane, or a click)."""
+
+        def __init__(self, provider: str) -> None:
+            super().__init__()
+            self.provider = provider
 
     @property
     def text(self) -> str:
@@ -114,9 +139,12 @@ class ProviderPane(Widget):
     def _show_lines(self, lines: list[Content]) -> None:
         shown = list(self.query_children(PaneLine))
         for line, content in zip(shown, lines, strict=False):
-            line.show(content)
+            line.show(content, wrap=content.plain.startswith(STALE_PREFIX))
         if len(lines) > len(shown):
-            self.mount_all(PaneLine(content) for content in lines[len(shown) :])
+            added = [PaneLine(content) for content in lines[len(shown) :]]
+            for line in added:
+                line.set_class(line.shown.plain.startswith(STALE_PREFIX), "-wrap")
+            self.mount_all(added)
         for line in shown[len(lines) :]:
             line.remove()
 
@@ -156,7 +184,7 @@ class ProviderPane(Widget):
         if v.stale and v.stale_reason:
             retry = f" (retry in {v.retry_in:.0f}s)" if v.retry_in else ""
             lines.append(
-                Content.styled("stale: ", "bold $text-error")
+                Content.styled(STALE_PREFIX, "bold $text-error")
                 + literal(v.stale_reason + retry, "$text-error")
             )
         for warning in v.warnings:

@@ -28,6 +28,8 @@ class StatusHeader(Horizontal):
         &.-production { background: $error; color: $text; }
         &.-staging { background: $warning-muted; }
         #hdr-fleet { width: auto; padding: 0 1; text-wrap: nowrap; }
+        #hdr-crumbs { width: auto; max-width: 50%; text-wrap: nowrap; text-overflow: ellipsis;
+                      color: $text-accent; }
         #hdr-title { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; padding: 0 1; }
         #hdr-env, #hdr-ro { width: auto; padding: 0 1; text-style: bold; }
         #hdr-env { background: $secondary; color: $text; }
@@ -51,6 +53,7 @@ class StatusHeader(Horizontal):
         # With the session, the bar is filled from its first frame (no empty-bar frame).
         session = self._session
         yield Static(title_of(session) if session else "", id="hdr-title")
+        yield Static(id="hdr-crumbs")
         yield Static(id="hdr-fleet")
         yield Static(env_word(session) if session else "", id="hdr-env")
         ro = Static("READ-ONLY", id="hdr-ro")
@@ -65,7 +68,15 @@ class StatusHeader(Horizontal):
         self.query_one("#hdr-title", Static).update(title_of(session))
         self.query_one("#hdr-env", Static).update(env_word(session))
         self.query_one("#hdr-ro", Static).display = session.read_only
+        self.show_crumbs()
         self.update_state(session)
+
+    def show_crumbs(self) -> None:
+        """``› Campaigns › Q3 rollout``: where this screen is, from the screens beneath it."""
+        crumbs = [c for s in self.app.screen_stack if (c := getattr(s, "crumb", None))]
+        crumbs_widget = self.query_one("#hdr-crumbs", Static)
+        crumbs_widget.update(literal("".join(f" › {c}" for c in crumbs)))
+        crumbs_widget.display = bool(crumbs)
 
     def update_state(self, session: ConsoleSession) -> None:
         self._update_fleet(session)

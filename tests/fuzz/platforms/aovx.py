@@ -6,7 +6,6 @@ envelope maps to (see ``fuzz_harness``)."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import time
@@ -14,37 +13,35 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-import pytest
 from fuzz_harness import (
     PROVIDER,
-    FuzzTransport,
     Ids,
     KnownBug,
     Platform,
     Route,
     Shape,
     allowed,
-    check_error_status,
-    check_records,
     field_names,
-    fuzz_decode,
-    fuzz_pager,
-    fuzz_shape,
     json_or_none,
-    known_bug_tests,
     options,
     record,
     response,
-    run_op,
     same_json,
-    shape_payloads,
+    serve,
 )
-from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr, ValidationError
-from strategies import HOSTILE_STRINGS, TIME_STRINGS, atoms, bodies, examples, header_values
+from strategies import HOSTILE_STRINGS, TIME_STRINGS, atoms
 
-from fota_tui.errors import ProviderError, ProviderProtocolError
+from fota_tui.errors import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderNotFound,
+    ProviderProtocolError,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderUnavailable,
+)
 from fota_tui.models import Firmware, ProviderKind, UpgradeState
 from fota_tui.providers.aovx import grouping, wire
 from fota_tui.providers.aovx import normalize as norm
@@ -94,7 +91,11 @@ PLATFORM = Platform(
 KEYS = field_names(wire)
 OPTIONS = options(PLATFORM, "https://cloud.aovx.example/prod", None)
 MAP = OPTIONS.map_status
-TOKEN_CLIENT = make(OPTIONS, {"token": "t"})
+CLIENT = make(OPTIONS, {"token": "t"})
+
+
+def decode(status: int, body: bytes) -> Any:
+    return CLIENT._decode(response(status, body))
 
 
 def error_envelope(body: bytes) -> bool:
@@ -108,10 +109,7 @@ def error_envelope(body: bytes) -> bool:
         return False
 
 
-def _serve(target: str, op: str, body: bytes) -> Any:
-    traffic = record(PLATFORM)
-    transport = FuzzTransport(PLATFORM, traffic, target, lambda _: (200, {}, body))
-    return asyncio.run(run_op(PLATFORM, traffic, transport, op))
+_serve = partial(serve, PLATFORM)
 
 
 def _report(**row: Any) -> bytes:
@@ -210,13 +208,11 @@ def groups() -> tuple[LocalGroup, ...]:
 
 
 def parser(model: Any) -> Any:
-    return lambda data: TOKEN_CLIENT._parse(model, data, "fuzz")
+    return lambda data: CLIENT._parse(model, data, "fuzz")
 
 
 def _reports(page: wire.Page) -> list[Any]:
-    reports = [
-        norm.report(TOKEN_CLIENT._parse(wire.OtaRecord, row, "row"), MAP) for row in page.rows
-    ]
+    reports = [norm.report(CLIENT._parse(wire.OtaRecord, row, "row"), MAP) for row in page.rows]
     out: list[Any] = []
     for offset in (timedelta(0), timedelta(hours=8)):
         assigned = grouping.assign(reports, groups(), offset=offset)
@@ -238,9 +234,7 @@ def _reports(page: wire.Page) -> list[Any]:
 
 
 def _terminals(page: wire.Page) -> list[Any]:
-    return [
-        norm.device(PROVIDER, TOKEN_CLIENT._parse(wire.Terminal, row, "t")) for row in page.rows
-    ]
+    return [norm.device(PROVIDER, CLIENT._parse(wire.Terminal, row, "t")) for row in page.rows]
 
 
 def _checked(model: Any) -> list[Any]:
@@ -264,21 +258,12 @@ SHAPES = [
     Shape("OnlineStatus", parser(wire.OnlineStatus), _checked, "online", sample=_data),
 ]
 
-
-@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.name)
-@examples(25)
-@given(data=st.data())
-def test_aovx_wire_models_and_normalizers(shape: Shape, data: st.DataObject) -> None:
-    payload = data.draw(shape_payloads(PLATFORM, shape, lambda b: json_or_none(b)[1], KEYS))
-    fuzz_shape(shape, payload, KIND, KNOWN_BUGS)
-
-
+# -- status, time and package functions ------------------------------------------------------------
 TEXT = st.sampled_from(TIME_STRINGS + HOSTILE_STRINGS) | st.text(max_size=20)
+FUNCTION_VALUES = {"raw": atoms(), "text": TEXT, "number": atoms()}
 
 
-@examples(100)
-@given(raw=atoms(), text=TEXT, number=atoms())
-def test_aovx_status_time_and_package_functions(raw: Any, text: str, number: Any) -> None:
+def check_functions(raw: Any, text: str, number: Any) -> None:
     for value in (raw, text):
         outcome, code = allowed(partial(norm.status_code, value), KNOWN_BUGS)
         assert outcome != "ok" or code is None or isinstance(code, int)
@@ -299,25 +284,14 @@ def test_aovx_status_time_and_package_functions(raw: Any, text: str, number: Any
 
 
 # -- the envelope ----------------------------------------------------------------------------------
+DECODE_EXAMPLES = 80
 STATUSES = st.sampled_from(
     [200, 200, 200, 201, 204, 400, 401, 403, 404, 408, 418, 429, 500, 502, 503, 599]
 )
-HEADERS = st.dictionaries(
-    st.sampled_from(["retry-after", "date", "content-type"]), header_values(), max_size=2
-)
 
 
-@examples(80)
-@given(data=st.data(), status=STATUSES, headers=HEADERS)
-def test_aovx_decode_envelope(data: st.DataObject, status: int, headers: Any) -> None:
-    traffic = record(PLATFORM)
-    real = data.draw(st.sampled_from(traffic.exchanges)).body
-    body = data.draw(bodies(real, KEYS))
-    client = make(OPTIONS, traffic.credentials)
-    outcome, value = fuzz_decode(client, status, body, headers, KNOWN_BUGS)
-    check_error_status(status, outcome, value, body)
-    if status >= 400 or outcome == "known":
-        return
+def check_decode(body: bytes, outcome: str, value: Any) -> None:
+    """The 2xx oracle: a JSON object is an envelope, its data or its error."""
     parsed, doc = json_or_none(body)
     if not parsed or not isinstance(doc, dict):
         assert outcome == "protocol", f"a body that is no JSON object gave {outcome}"
@@ -328,6 +302,16 @@ def test_aovx_decode_envelope(data: st.DataObject, status: int, headers: Any) ->
     else:
         assert outcome == "protocol"
 
+
+# Well-formed error envelopes (HTTP 200) and the documented errors they give.
+TAXONOMY: dict[bytes, type[ProviderError]] = {
+    b'{"code": 429, "message": "slow down"}': ProviderRateLimited,
+    b'{"code": 401, "message": "token expired"}': ProviderAuthError,
+    b'{"code": 500, "message": "boom"}': ProviderUnavailable,
+    b'{"code": 404, "message": "no such terminal"}': ProviderNotFound,
+    b'{"code": "4001", "message": "bad parameter"}': ProviderRejected,
+}
+NOT_ENVELOPES: tuple[bytes, ...] = (b'{"message": "no code"}',)  # protocol errors
 
 # -- paged reads against fuzzed answers ---------------------------------------------------------------
 PAGERS = [
@@ -343,64 +327,4 @@ PAGERS = [
     ("terminal", "device"),
     ("online", "online"),
 ]
-
-
-@pytest.mark.parametrize(("target", "op"), PAGERS)
-@examples(15)
-@given(data=st.data())
-def test_aovx_reads_with_fuzzed_answers(target: str, op: str, data: st.DataObject) -> None:
-    def draw_body(recorded: Any) -> bytes:
-        return data.draw(bodies(recorded.body if recorded else None, KEYS))
-
-    rounds = data.draw(st.integers(1, 2))
-    fuzz_pager(PLATFORM, target, op, draw_body, rounds, KNOWN_BUGS, error_envelope=error_envelope)
-
-
-def replay(recorded: Any) -> tuple[int, dict[str, str], bytes]:
-    return recorded.status, dict(recorded.headers), recorded.body
-
-
-def test_aovx_real_traffic_passes_the_oracle() -> None:
-    """The recording itself: real answers give records (the oracle is not vacuous)."""
-    traffic = record(PLATFORM)
-    assert traffic.ids.campaign_id and traffic.ids.device_id
-    for target, op in PAGERS:
-        transport = FuzzTransport(PLATFORM, traffic, target, replay, rounds=1000, quiet=False)
-        records = asyncio.run(run_op(PLATFORM, traffic, transport, op))
-        assert transport.served, (target, op)
-        assert op == "online" or check_records(records, KIND) >= 1, (target, op)
-
-
-test_aovx_known_bug_reproducer = known_bug_tests(KNOWN_BUGS)  # only while there are open bugs
-
-
-def test_aovx_error_envelope_maps_to_the_taxonomy() -> None:
-    """Well-formed error envelopes (HTTP 200) give the documented errors, not protocol ones."""
-    from fota_tui.errors import (
-        ProviderAuthError,
-        ProviderNotFound,
-        ProviderRateLimited,
-        ProviderRejected,
-        ProviderUnavailable,
-    )
-
-    cases = {
-        b'{"code": 429, "message": "slow down"}': ProviderRateLimited,
-        b'{"code": 401, "message": "token expired"}': ProviderAuthError,
-        b'{"code": 500, "message": "boom"}': ProviderUnavailable,
-        b'{"code": 404, "message": "no such terminal"}': ProviderNotFound,
-        b'{"code": "4001", "message": "bad parameter"}': ProviderRejected,
-    }
-    for body, error in cases.items():
-        with pytest.raises(error):
-            TOKEN_CLIENT._decode(response(200, body))
-    with pytest.raises(ProviderProtocolError):
-        TOKEN_CLIENT._decode(response(200, b'{"message": "no code"}'))
-
-
-@pytest.mark.parametrize("bug", FIXED_BUGS, ids=lambda b: b.id)
-def test_aovx_fixed_bug_stays_fixed(bug: KnownBug) -> None:
-    """The exact input of a fixed bug: records or a ProviderError (an error status in the
-    reproducer maps to its error), never another exception."""
-    outcome, _ = allowed(bug.reproduce, also=(ProviderError,))
-    assert outcome in ("ok", "protocol", "error")
+NO_RECORDS = frozenset({"online"})  # ops that give no records on real traffic

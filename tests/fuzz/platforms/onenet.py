@@ -5,17 +5,14 @@ or what a well-formed error envelope maps to (see ``fuzz_harness``)."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-import pytest
 from fuzz_harness import (
     PROVIDER,
-    FuzzTransport,
     Ids,
     KnownBug,
     Platform,
@@ -23,27 +20,25 @@ from fuzz_harness import (
     RunawayPaging,
     Shape,
     allowed,
-    check_error_status,
-    check_records,
     field_names,
-    fuzz_decode,
-    fuzz_pager,
-    fuzz_shape,
     json_or_none,
-    known_bug_tests,
     options,
-    record,
     response,
-    run_op,
     same_json,
-    shape_payloads,
+    serve,
 )
-from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
-from strategies import HOSTILE_STRINGS, TIME_STRINGS, atoms, bodies, examples, header_values
+from strategies import HOSTILE_STRINGS, TIME_STRINGS, atoms
 
-from fota_tui.errors import ProviderError, ProviderProtocolError
+from fota_tui.errors import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderProtocolError,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderUnavailable,
+)
 from fota_tui.models import ProviderKind, UpgradeState
 from fota_tui.providers.base import LocalGroup
 from fota_tui.providers.onenet import batches, wire
@@ -94,6 +89,10 @@ MAP = OPTIONS.map_status
 CLIENT = make(OPTIONS, {"api_key": "k"})
 
 
+def decode(status: int, body: bytes) -> Any:
+    return CLIENT._decode(response(status, body))
+
+
 def _errno(value: Any) -> Any:
     """errno as the adapter should read it: an int, or a string of ASCII digits."""
     if isinstance(value, str) and value.strip().lstrip("-").isascii():
@@ -112,10 +111,7 @@ def error_envelope(body: bytes) -> bool:
     return isinstance(errno, int) and not isinstance(errno, bool) and errno != 0
 
 
-def _serve(target: str, op: str, body: bytes) -> Any:
-    traffic = record(PLATFORM)
-    transport = FuzzTransport(PLATFORM, traffic, target, lambda _: (200, {}, body))
-    return asyncio.run(run_op(PLATFORM, traffic, transport, op))
+_serve = partial(serve, PLATFORM)
 
 
 def _ok(data: Any) -> bytes:
@@ -144,7 +140,7 @@ FIXED_BUGS: list[KnownBug] = [
         "fota_tui/providers/onenet/client.py:_decode",
         "a deeply nested HTTP >= 400 body escapes _decode: response.json() is only guarded"
         " against ValueError",
-        lambda: CLIENT._decode(response(502, b"[" * 100_000)),
+        lambda: decode(502, b"[" * 100_000),
     ),
     KnownBug(
         "ON-4",
@@ -183,7 +179,7 @@ FIXED_BUGS: list[KnownBug] = [
         ValueError,
         "fota_tui/providers/onenet/client.py:_decode",
         "errno '²' (or 5000 digits) passes the isdigit() check and int() raises in _decode",
-        lambda: CLIENT._decode(response(200, b'{"errno": "\\u00b2", "data": null}')),
+        lambda: decode(200, b'{"errno": "\\u00b2", "data": null}'),
     ),
     KnownBug(
         "ON-6",
@@ -307,21 +303,12 @@ SHAPES = [
     Shape("Created", parser(wire.Created), _checked, base={"uuid": "a1b2c3 "}),
 ]
 
-
-@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.name)
-@examples(25)
-@given(data=st.data())
-def test_onenet_wire_models_and_normalizers(shape: Shape, data: st.DataObject) -> None:
-    payload = data.draw(shape_payloads(PLATFORM, shape, lambda b: json_or_none(b)[1], KEYS))
-    fuzz_shape(shape, payload, KIND, KNOWN_BUGS)
-
-
+# -- status and time functions ---------------------------------------------------------------------
 TEXT = st.sampled_from(TIME_STRINGS + HOSTILE_STRINGS) | st.text(max_size=20)
+FUNCTION_VALUES = {"raw": atoms(), "text": TEXT, "other": atoms()}
 
 
-@examples(100)
-@given(raw=atoms(), text=TEXT, other=atoms())
-def test_onenet_status_and_time_functions(raw: Any, text: str, other: Any) -> None:
+def check_functions(raw: Any, text: str, other: Any) -> None:
     for value in (raw, text):
         outcome, number = allowed(partial(norm.as_int, value), KNOWN_BUGS)
         assert outcome != "ok" or number is None or isinstance(number, int)
@@ -338,25 +325,14 @@ def test_onenet_status_and_time_functions(raw: Any, text: str, other: Any) -> No
 
 
 # -- the envelope ----------------------------------------------------------------------------------
+DECODE_EXAMPLES = 80
 STATUSES = st.sampled_from(
     [200, 200, 200, 201, 204, 400, 401, 403, 404, 408, 418, 429, 500, 502, 503, 599]
 )
-HEADERS = st.dictionaries(
-    st.sampled_from(["retry-after", "date", "content-type"]), header_values(), max_size=2
-)
 
 
-@examples(80)
-@given(data=st.data(), status=STATUSES, headers=HEADERS)
-def test_onenet_decode_envelope(data: st.DataObject, status: int, headers: Any) -> None:
-    traffic = record(PLATFORM)
-    real = data.draw(st.sampled_from(traffic.exchanges)).body
-    body = data.draw(bodies(real, KEYS))
-    client = make(OPTIONS, traffic.credentials)
-    outcome, value = fuzz_decode(client, status, body, headers, KNOWN_BUGS)
-    check_error_status(status, outcome, value, body)
-    if status >= 400 or outcome == "known":
-        return
+def check_decode(body: bytes, outcome: str, value: Any) -> None:
+    """The 2xx oracle: errno 0 gives the data, another integer errno its error."""
     parsed, doc = json_or_none(body)
     if error_envelope(body):
         assert outcome == "error" and not isinstance(value, ProviderProtocolError)
@@ -371,6 +347,15 @@ def test_onenet_decode_envelope(data: st.DataObject, status: int, headers: Any) 
         assert outcome == "protocol", f"{body[:80]!r} gave {outcome}"
 
 
+# Well-formed errno envelopes (HTTP 200) and the documented errors they give.
+TAXONOMY: dict[bytes, type[ProviderError]] = {
+    b'{"errno": 1, "error": "auth failed"}': ProviderAuthError,
+    b'{"errno": 7, "error": "service internal error"}': ProviderRateLimited,
+    b'{"errno": 5117, "error": "busy"}': ProviderUnavailable,
+    b'{"errno": "10", "error": "required: imei must be set"}': ProviderRejected,
+}
+NOT_ENVELOPES: tuple[bytes, ...] = (b'{"error": "no errno"}',)  # protocol errors
+
 # -- paged reads against fuzzed answers ---------------------------------------------------------------
 PAGERS = [
     ("devices", "devices"),
@@ -383,61 +368,4 @@ PAGERS = [
     ("history", "campaign"),
     ("nbiot", "upgrades"),
 ]
-
-
-@pytest.mark.parametrize(("target", "op"), PAGERS)
-@examples(15)
-@given(data=st.data())
-def test_onenet_reads_with_fuzzed_answers(target: str, op: str, data: st.DataObject) -> None:
-    def draw_body(recorded: Any) -> bytes:
-        return data.draw(bodies(recorded.body if recorded else None, KEYS))
-
-    rounds = data.draw(st.integers(1, 2))
-    fuzz_pager(PLATFORM, target, op, draw_body, rounds, KNOWN_BUGS, error_envelope=error_envelope)
-
-
-def replay(recorded: Any) -> tuple[int, dict[str, str], bytes]:
-    return recorded.status, dict(recorded.headers), recorded.body
-
-
-def test_onenet_real_traffic_passes_the_oracle() -> None:
-    """The recording itself: real answers give records (the oracle is not vacuous)."""
-    traffic = record(PLATFORM)
-    assert traffic.ids.campaign_id and traffic.ids.device_id
-    for target, op in PAGERS:
-        transport = FuzzTransport(PLATFORM, traffic, target, replay, rounds=1000, quiet=False)
-        records = asyncio.run(run_op(PLATFORM, traffic, transport, op))
-        assert check_records(records, KIND) >= 1 and transport.served, (target, op)
-
-
-test_onenet_known_bug_reproducer = known_bug_tests(KNOWN_BUGS)  # only while there are open bugs
-
-
-def test_onenet_error_envelope_maps_to_the_taxonomy() -> None:
-    """Well-formed errno envelopes (HTTP 200) give the documented errors."""
-    from fota_tui.errors import (
-        ProviderAuthError,
-        ProviderRateLimited,
-        ProviderRejected,
-        ProviderUnavailable,
-    )
-
-    cases = {
-        b'{"errno": 1, "error": "auth failed"}': ProviderAuthError,
-        b'{"errno": 7, "error": "service internal error"}': ProviderRateLimited,
-        b'{"errno": 5117, "error": "busy"}': ProviderUnavailable,
-        b'{"errno": "10", "error": "required: imei must be set"}': ProviderRejected,
-    }
-    for body, error in cases.items():
-        with pytest.raises(error):
-            CLIENT._decode(response(200, body))
-    with pytest.raises(ProviderProtocolError):
-        CLIENT._decode(response(200, b'{"error": "no errno"}'))
-
-
-@pytest.mark.parametrize("bug", FIXED_BUGS, ids=lambda b: b.id)
-def test_onenet_fixed_bug_stays_fixed(bug: KnownBug) -> None:
-    """The exact input of a fixed bug: records or a ProviderError (an error status in the
-    reproducer maps to its error), never another exception."""
-    outcome, _ = allowed(bug.reproduce, also=(ProviderError,))
-    assert outcome in ("ok", "protocol", "error")
+NO_RECORDS: frozenset[str] = frozenset()  # every op gives records on real traffic

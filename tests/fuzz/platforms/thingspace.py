@@ -4,39 +4,26 @@ allowed are valid domain records or ``ProviderProtocolError`` (see ``fuzz_harnes
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from functools import partial
 from typing import Any
 
-import pytest
 from fuzz_harness import (
     PROVIDER,
-    FuzzTransport,
     KnownBug,
     Platform,
     Route,
     Shape,
     allowed,
-    check_error_status,
-    check_records,
+    check_plain_decode,
     field_names,
-    fuzz_decode,
-    fuzz_pager,
-    fuzz_shape,
-    json_or_none,
-    known_bug_tests,
     options,
-    record,
     response,
-    run_op,
-    same_json,
-    shape_payloads,
+    serve,
 )
-from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
-from strategies import atoms, bodies, examples, header_values, json_values
+from strategies import atoms, json_values
 
 from fota_tui.errors import ProviderError
 from fota_tui.models import CampaignState, ProviderKind, UpgradeState
@@ -97,8 +84,7 @@ KEYS = field_names(wire)
 OPTIONS = options(PLATFORM, "https://thingspace.example/api", None)
 
 
-# -- adapter bugs found by fuzzing --------------------------------
-def _decode(status: int, body: bytes) -> Any:
+def decode(status: int, body: bytes) -> Any:
     client = make(
         OPTIONS,
         {"account": "a", "app_key": "k", "app_secret": "s", "username": "u", "password": "p"},
@@ -106,12 +92,15 @@ def _decode(status: int, body: bytes) -> Any:
     return client._decode(response(status, body))
 
 
-def _serve(target: str, op: str, body: bytes) -> Any:
-    traffic = record(PLATFORM)
-    transport = FuzzTransport(PLATFORM, traffic, target, lambda _: (200, {}, body))
-    return asyncio.run(run_op(PLATFORM, traffic, transport, op))
+def error_envelope(body: bytes) -> bool:
+    """No error envelope: an HTTP 200 body is data, never an error."""
+    return False
 
 
+_serve = partial(serve, PLATFORM)
+
+
+# -- adapter bugs found by fuzzing --------------------------------
 # Fixed bugs: each reproducer must now give records or a protocol error (regression tests).
 FIXED_BUGS: list[KnownBug] = [
     KnownBug(
@@ -127,7 +116,7 @@ FIXED_BUGS: list[KnownBug] = [
         "fota_tui/providers/thingspace/client.py:_error_answer",
         "a deeply nested error body escapes _decode as RecursionError (json.loads only"
         " guarded against ValueError)",
-        lambda: _decode(400, b"[" * 100_000),
+        lambda: decode(400, b"[" * 100_000),
     ),
     KnownBug(
         "TS-4",
@@ -308,25 +297,16 @@ SHAPES = [
     ),
 ]
 
-
-def _unwrap(body: bytes) -> Any:
-    return json_or_none(body)[1]
-
-
-@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.name)
-@examples(25)
-@given(data=st.data())
-def test_thingspace_wire_models_and_normalizers(shape: Shape, data: st.DataObject) -> None:
-    payload = data.draw(shape_payloads(PLATFORM, shape, _unwrap, KEYS))
-    fuzz_shape(shape, payload, KIND, KNOWN_BUGS)
-
-
+# -- status and time functions ---------------------------------------------------------------------
 TABLES = (norm.V3_CAMPAIGN_STATES, norm.V1_UPGRADE_STATES)
+FUNCTION_VALUES = {
+    "raw": json_values(KEYS),
+    "other": atoms(),
+    "words": st.sampled_from(sorted(norm.DEVICE_STATES)),
+}
 
 
-@examples(100)
-@given(raw=json_values(KEYS), other=atoms(), words=st.sampled_from(sorted(norm.DEVICE_STATES)))
-def test_thingspace_status_and_time_functions(raw: Any, other: Any, words: str) -> None:
+def check_functions(raw: Any, other: Any, words: str) -> None:
     for value in (raw, other, words):
         outcome, when = allowed(partial(norm.parse_time, value), KNOWN_BUGS)
         assert outcome != "ok" or when is None or when.utcoffset().total_seconds() == 0
@@ -339,32 +319,15 @@ def test_thingspace_status_and_time_functions(raw: Any, other: Any, words: str) 
 
 
 # -- the envelope ----------------------------------------------------------------------------------
+DECODE_EXAMPLES = 100
 STATUSES = st.sampled_from(
     [200, 201, 204, 299, 400, 401, 403, 404, 408, 409, 418, 429, 500, 502, 503, 599]
 )
-HEADERS = st.dictionaries(
-    st.sampled_from(["retry-after", "date", "content-type"]), header_values(), max_size=2
-)
+check_decode = check_plain_decode  # no envelope: a 2xx body is plain JSON
 
-
-@examples(100)
-@given(data=st.data(), status=STATUSES, headers=HEADERS)
-def test_thingspace_decode_envelope(data: st.DataObject, status: int, headers: Any) -> None:
-    traffic = record(PLATFORM)
-    real = data.draw(st.sampled_from(traffic.exchanges)).body
-    body = data.draw(bodies(real, KEYS))
-    client = make(OPTIONS, traffic.credentials)
-    outcome, value = fuzz_decode(client, status, body, headers, KNOWN_BUGS)
-    check_error_status(status, outcome, value, body)
-    if status < 300 and outcome != "known":
-        parsed, expected = json_or_none(body)
-        if not body.strip():
-            assert outcome == "ok" and value is None
-        elif not parsed:
-            assert outcome == "protocol", f"non-JSON 200 body gave {outcome}"
-        else:
-            assert outcome == "ok" and same_json(value, expected)
-
+# No error envelope at HTTP 200, so no taxonomy cases (errors come from HTTP statuses).
+TAXONOMY: dict[bytes, type[ProviderError]] = {}
+NOT_ENVELOPES: tuple[bytes, ...] = ()
 
 # -- listings and paging against fuzzed answers -------------------------------------------------------
 PAGERS = [
@@ -383,39 +346,4 @@ PAGERS = [
     ("v3_history", "history"),
     ("v1_history", "history"),
 ]
-
-
-@pytest.mark.parametrize(("target", "op"), PAGERS)
-@examples(15)
-@given(data=st.data())
-def test_thingspace_reads_with_fuzzed_answers(target: str, op: str, data: st.DataObject) -> None:
-    def draw_body(recorded: Any) -> bytes:
-        return data.draw(bodies(recorded.body if recorded else None, KEYS))
-
-    rounds = data.draw(st.integers(1, 2))
-    fuzz_pager(PLATFORM, target, op, draw_body, rounds, KNOWN_BUGS)
-
-
-def replay(recorded: Any) -> tuple[int, dict[str, str], bytes]:
-    return recorded.status, dict(recorded.headers), recorded.body
-
-
-def test_thingspace_real_traffic_passes_the_oracle() -> None:
-    """The recording itself: real answers give records (the oracle is not vacuous)."""
-    traffic = record(PLATFORM)
-    assert traffic.ids.campaign_id and traffic.ids.device_id
-    for target, op in PAGERS:
-        transport = FuzzTransport(PLATFORM, traffic, target, replay, rounds=1000, quiet=False)
-        records = asyncio.run(run_op(PLATFORM, traffic, transport, op))
-        assert check_records(records, KIND) >= 1 and transport.served, (target, op)
-
-
-test_thingspace_known_bug_reproducer = known_bug_tests(KNOWN_BUGS)  # only while there are open bugs
-
-
-@pytest.mark.parametrize("bug", FIXED_BUGS, ids=lambda b: b.id)
-def test_thingspace_fixed_bug_stays_fixed(bug: KnownBug) -> None:
-    """The exact input of a fixed bug: records or a ProviderError (an error status in the
-    reproducer maps to its error), never another exception."""
-    outcome, _ = allowed(bug.reproduce, also=(ProviderError,))
-    assert outcome in ("ok", "protocol", "error")
+NO_RECORDS: frozenset[str] = frozenset()  # every op gives records on real traffic
