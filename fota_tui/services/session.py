@@ -503,6 +503,16 @@ class ConsoleSession:
         now = now or self.clock.now()
         return [self.provider_view(name, now) for name in self._states]
 
+    def campaign_names(self) -> dict[tuple[str, str], str]:
+        """Campaign names by (provider, campaign id), where a platform gave one."""
+        return {
+            (c.provider, c.campaign_id): c.name
+            for s in self._states.values()
+            if s.snapshot
+            for c in s.snapshot.campaigns
+            if c.name
+        }
+
     def campaigns(self) -> list[Campaign]:
         """Every campaign across providers: active first, then newest first."""
         found = [c for s in self._states.values() if s.snapshot for c in s.snapshot.campaigns]

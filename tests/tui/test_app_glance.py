@@ -259,3 +259,27 @@ async def test_a_failing_pane_opens_its_provider_view_with_the_whole_story(
         assert {r.provider for r in screen.table.rows} == {cfg.name}
         await pilot.click(f"#{screen.grid.pane(cfg.name).id}")  # a click opens it too
         assert isinstance(h.app.screen, ProviderScreen)
+
+
+@pytest.mark.parametrize(("size", "reason_min"), [((120, 40), 24), ((80, 24), 14)])
+async def test_reason_takes_the_room_and_campaigns_show_their_names(
+    size: tuple[int, int], reason_min: int
+) -> None:
+    h = sim_app()
+    async with h.app.run_test(size=size) as pilot:
+        await settle(pilot, h.app)
+        screen = h.app.screen
+        assert isinstance(screen, DashboardScreen)
+        table = screen.table
+        widths = {spec.name: width for spec, width in table._get_layout().columns}
+        assert widths["reason"] >= reason_min and widths["updated"] <= 5
+        if "campaign" not in widths:
+            return
+        names = h.app.session.campaign_names()
+        rows = table.rows
+        y, row = next(
+            (y, r) for y, r in enumerate(rows) if (r.provider, r.campaign_id or "") in names
+        )
+        line = table.render_line(y + 1).text
+        name = names[(row.provider, row.campaign_id or "")]
+        assert name[: min(6, widths["campaign"] - 1)] in line

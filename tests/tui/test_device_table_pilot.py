@@ -122,7 +122,7 @@ async def test_sort_by_column_and_keys() -> None:
         table.sort_by("updated")
         await pilot.pause()
         assert ids(table) == [f"dev-{i:04d}" for i in reversed(range(12))]  # oldest first
-        assert "Updated ▲" in table.render_line(0).text
+        assert "Age ▲" in table.render_line(0).text
         table.sort_by("state", reverse=True)
         await pilot.pause()
         states = [row.state for row in table.rows]
@@ -329,7 +329,7 @@ async def test_narrow_terminal_keeps_exact_lines() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.query_one(DeviceTable)
         header = table.render_line(0).text
-        assert "Model" not in header and "State" in header and "Updated" in header
+        assert "Model" not in header and "State" in header and "Age" in header
         await pilot.resize_terminal(140, 30)
         await pilot.pause()
         assert "Model" in table.render_line(0).text

@@ -9,7 +9,7 @@ position survive updates, filtering and sorting.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -219,6 +219,7 @@ class DeviceTable(ScrollView, can_focus=True):
         self._line_cache: LRUCache[tuple[object, ...], tuple[FleetRow, Strip]] = LRUCache(
             LINE_CACHE
         )
+        self._campaign_names: dict[RowKey, str] = {}
         self._shown_ages: dict[int, str] = {}  # row index -> age text it was last drawn with
         self._warming: Iterator[None] | None = None
         self._cursor_touched = False  # has the user moved the cursor (or scrolled) yet?
@@ -386,6 +387,14 @@ class DeviceTable(ScrollView, can_focus=True):
         """Sort by a column name from ``SORT_COLUMNS`` (None: store order).
         Ties keep their previous order."""
         self._change(lambda: self._model.sort_by(column, reverse))
+
+    def set_campaign_names(self, names: Mapping[RowKey, str]) -> None:
+        """Campaign names by (provider, campaign id): the Campaign column shows the name
+        where the platform (or the journal) gave one, else the id cut in the middle."""
+        if names != self._campaign_names:
+            self._campaign_names = dict(names)
+            self._line_cache.clear()
+            self.refresh()
 
     def mark_changed_since(self, version: int | None) -> None:
         """Mark rows the store changed after ``version`` (e.g. a cached snapshot's); None clears."""
@@ -703,14 +712,12 @@ class DeviceTable(ScrollView, can_focus=True):
             Segment("*" if changed else " ", changed_style),
         ]
         run: list[str] = []
+        names = self._campaign_names
         for spec, width in layout.columns:
             run.append(" ")
-            text = fit(
-                cell_text(row, spec.name, now, width),
-                width,
-                spec.align,
-                middle=spec.name in MIDDLE_CUT,
-            )
+            raw = cell_text(row, spec.name, now, width, names)
+            named = spec.name == "campaign" and raw != row.campaign_id
+            text = fit(raw, width, spec.align, middle=spec.name in MIDDLE_CUT and not named)
             if spec.name == "state":
                 segments.append(Segment("".join(run), style))
                 segments.append(Segment(text, state_style))

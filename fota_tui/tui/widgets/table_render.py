@@ -8,14 +8,14 @@ Every cell is fitted to an exact cell width (wide CJK/emoji aware) with an ellip
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from rich.cells import cell_len, set_cell_size
 
-from fota_tui.services.fleet import FleetRow
+from fota_tui.services.fleet import FleetRow, RowKey
 from fota_tui.text import sanitize
 
 ELLIPSIS = "…"
@@ -100,16 +100,17 @@ class ColumnSpec:
 
 
 COLUMNS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("provider", "Provider", 7, 10, drop=3),
-    ColumnSpec("device", "Device / IMEI", 15, 20, grow=1),
+    ColumnSpec("provider", "Provider", 7, 14, drop=3),
+    ColumnSpec("device", "Device / IMEI", 15, 20),
     ColumnSpec("model", "Model", 6, 10, drop=5),
     ColumnSpec("firmware", "Firmware", 11, 17, drop=2),
     ColumnSpec("state", "State", 11, 11),
-    ColumnSpec("campaign", "Campaign", 8, 12, drop=4),
-    ColumnSpec("reason", "Reason", 10, 24, grow=3, drop=1),
-    ColumnSpec("updated", "Updated", 7, 9, align="right"),
+    ColumnSpec("campaign", "Campaign", 8, 16, drop=4),
+    ColumnSpec("reason", "Reason", 12, 24, grow=1, drop=1),
+    ColumnSpec("updated", "Age", 4, 5, align="right"),
 )
-"""The device table's columns, left to right."""
+"""The device table's columns, left to right: short fixed columns take what they need,
+``Reason`` takes the rest."""
 
 # Which columns reach their preferred width first when space is short.
 _IMPORTANCE = ("device", "state", "updated", "reason", "firmware", "provider", "campaign", "model")
@@ -178,9 +179,15 @@ MIDDLE_CUT = frozenset({"device", "campaign"})
 """Columns holding identifiers: cut in the middle, their ends tell rows apart."""
 
 
-def cell_text(row: FleetRow, column: str, now: datetime, width: int | None = None) -> str:
+def cell_text(
+    row: FleetRow,
+    column: str,
+    now: datetime,
+    width: int | None = None,
+    names: Mapping[RowKey, str] | None = None,
+) -> str:
     """The raw (unsanitized, unfitted) text of one cell; ``width`` lets a cell pick a
-    shorter form when space is tight."""
+    shorter form when space is tight; ``names``: campaign names by (provider, id)."""
     if column == "provider":
         return row.provider
     if column == "device":
@@ -200,6 +207,8 @@ def cell_text(row: FleetRow, column: str, now: datetime, width: int | None = Non
     if column == "state":
         return row.state.value if row.state is not None else "-"
     if column == "campaign":
+        if row.campaign_id and names:
+            return names.get((row.provider, row.campaign_id)) or row.campaign_id
         return row.campaign_id or ""
     if column == "reason":
         return row.reason or ""
