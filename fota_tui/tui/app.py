@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.theme import Theme
@@ -80,6 +81,8 @@ class FotaApp(App[int]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
+        Binding("colon", "jump", "Jump", key_display=":"),
+        Binding("l", "activity", "Log"),
         Binding("question_mark,f1", "help", "Help", key_display="?"),
         Binding("r", "refresh", "Refresh"),
         Binding("p", "pause", "Pause"),
@@ -116,6 +119,9 @@ class FotaApp(App[int]):
         self.demo = demo
         self.wizard = wizard
         self.notice = notice
+        from fota_tui.tui.screens.activity import ActivityLog
+
+        self.activity = ActivityLog()
         self._transport = transport
         self._demo_transport = demo.transport if demo is not None else None
         # A transport given with a non-demo profile (tests) serves every profile opened.
@@ -265,11 +271,32 @@ class FotaApp(App[int]):
                 severity="error",
             )
 
-    def say(self, message: str, title: str, *, severity: str = "information") -> None:
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        **kwargs: Any,
+    ) -> None:
+        """A toast, and an entry in the activity log (``l``) that does not fade."""
+        from fota_tui.tui.screens.activity import Activity
+
+        entry = Activity(self.clock.now(), sanitize(str(title)), sanitize(str(message)), severity)
+        self.activity.add(entry)
+        super().notify(message, title=title, severity=severity, **kwargs)
+
+    def action_activity(self) -> None:
+        from fota_tui.tui.screens.activity import ActivityScreen
+
+        if not isinstance(self.screen, ActivityScreen):
+            self.push_screen(ActivityScreen())
+
+    def say(self, message: str, title: str, *, severity: SeverityLevel = "information") -> None:
         """Notify with platform text shown literally."""
         message, title = sanitize(message), sanitize(title)
         self.notifications_sent.append((title, message))
-        self.notify(message, title=title, severity=severity, markup=False)  # type: ignore[arg-type]
+        self.notify(message, title=title, severity=severity, markup=False)
 
     # -- errors ------------------------------------------------------------------
     def report_error(self, error: BaseException) -> None:
@@ -357,6 +384,42 @@ class FotaApp(App[int]):
         await self._pop_to_dashboard()
         table = self.dashboard().table
         table.focus()
+
+    def action_jump(self) -> None:
+        from fota_tui.tui.screens.jump import JumpPrompt
+
+        if not isinstance(self.screen, JumpPrompt):
+            self.push_screen(JumpPrompt(self.session), self._jump)
+
+    async def _jump(self, jump: Any) -> None:
+        from fota_tui.tui.screens.campaigns import CampaignDetailScreen
+
+        if jump is None:
+            return
+        if jump.kind == "view":
+            views = {
+                "campaigns": self.action_campaigns,
+                "devices": self.action_devices,
+                "log": self.action_activity,
+                "help": self.action_help,
+            }
+            if jump.target == "problems":
+                await self.action_problems()
+            else:
+                result = views[jump.target]()
+                if result is not None:
+                    await result
+        elif jump.kind == "provider":
+            self.open_provider(jump.target)
+        elif jump.kind == "device" and jump.key is not None:
+            self.open_device(jump.key)
+        elif jump.kind == "campaign" and jump.key is not None:
+            await self.push_screen(CampaignDetailScreen(*jump.key))
+        else:
+            await self.show_devices(jump.target)
+
+    async def action_problems(self) -> None:
+        await self.show_devices("state:attention")
 
     async def show_devices(self, filter_text: str) -> None:
         """The dashboard's device table, filtered (``provider:NAME``, ``state:failed``)."""

@@ -25,6 +25,23 @@ def app_commands(
     yield SystemCommand("Campaigns", "Every campaign across providers (c)", app.action_campaigns)
     yield SystemCommand("Devices", "The fleet device table (d)", app.action_devices)
     yield SystemCommand("Help", "The keys that work on each screen (?)", app.action_help)
+    yield SystemCommand(
+        "Jump to…", "A view, provider, device or campaign by id, IMEI or name (:)", app.action_jump
+    )
+    yield SystemCommand(
+        "Activity log", "Every notification and outcome this session (l)", app.action_activity
+    )
+    yield SystemCommand(
+        "Only problems",
+        "Failed, expired and unknown devices across the fleet (! on the dashboard)",
+        app.action_problems,
+    )
+    for name in app.session.provider_names:
+        yield SystemCommand(
+            f"Provider: {name}",
+            "Its health, full last error, last good refresh and failed refreshes",
+            partial(app.open_provider, name),
+        )
     from fota_tui.tui.screens.base import FotaScreen
 
     if isinstance(screen, FotaScreen):
@@ -53,11 +70,24 @@ def app_commands(
             )
 
 
+CAMPAIGN_OPS = (
+    ("cancel", "Cancel campaign", "Cancel the highlighted campaign, after a confirmation (x)"),
+    ("retry", "Retry failed", "The wizard, pre-filled with the campaign's failed devices (R)"),
+    ("add", "Add devices", "Add the selected devices to the campaign (+)"),
+    ("remove", "Remove devices", "Remove the selected devices from the campaign (-)"),
+)
+
+
 def screen_commands(screen: Any) -> Iterable[tuple[str, str, Callable[[], Any]]]:
     """Palette entries for the actions of the screen the palette was opened on."""
-    from fota_tui.tui.screens.campaigns import CampaignDetailScreen
+    from fota_tui.tui.screens.campaign_ops import campaign_op_allowed
+    from fota_tui.tui.screens.campaigns import CampaignDetailScreen, CampaignsScreen
     from fota_tui.tui.screens.dashboard import DashboardScreen
 
+    if isinstance(screen, CampaignsScreen | CampaignDetailScreen):
+        for op, title, help_text in CAMPAIGN_OPS:
+            if campaign_op_allowed(screen, "campaign_op", (op,)):
+                yield title, help_text, partial(screen.action_campaign_op, op)
     if isinstance(screen, DashboardScreen | CampaignDetailScreen):
         table = screen.panel.table
         yield "Filter devices", "Open the / filter", screen.action_filter

@@ -149,6 +149,9 @@ def check_frame(app: Any, where: str) -> Frame:
     return f
 
 
+RIGHT_ALIGNED = {"Age": 2}  # right-aligned labels: cells between the column's start and them
+
+
 def columns_at(header: str, labels: list[str]) -> dict[str, int]:
     return {label: header.index(label) for label in labels if label in header}
 
@@ -170,7 +173,8 @@ def check_columns(f: Frame, top: int, bottom: int, header_y: int, state_label: s
         if not "".join(row).strip(" │"):
             continue
         for label, x in at.items():
-            assert row[x - 1] == " ", f"{where}: line {y} spills into {label}: {''.join(row)!r}"
+            start = x - RIGHT_ALIGNED.get(label, 0)  # a right-aligned label sits inside
+            assert row[start - 1] == " ", f"{where}: line {y} spills into {label}: {''.join(row)!r}"
         word = "".join(row[x_state : x_state + 12]).split(" ")[0]
         assert word in states, f"{where}: line {y} state column holds {word!r}"
         checked += 1
