@@ -283,3 +283,31 @@ async def test_reason_takes_the_room_and_campaigns_show_their_names(
         line = table.render_line(y + 1).text
         name = names[(row.provider, row.campaign_id or "")]
         assert name[: min(6, widths["campaign"] - 1)] in line
+
+
+async def test_wide_shows_every_cell_in_full_sideways_and_zoom_gives_the_table_the_screen() -> None:
+    h = sim_app()
+    async with h.app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, h.app)
+        screen = h.app.screen
+        assert isinstance(screen, DashboardScreen)
+        table = screen.table
+        row = max(table.rows, key=lambda r: len(r.reason or ""))
+        assert table.move_cursor_to_key(row.key)
+        y = table.rows.index(row) - table.scroll_offset.y + 1
+        assert (row.reason or "") not in table.render_line(y).text  # cut when fitted
+        height = table.size.height
+        await pilot.press("z")
+        assert not screen.grid.display and table.size.height > height
+        await pilot.press("w")
+        assert table.wide and "wide" in str(screen.panel.border_title)
+        assert table.virtual_size.width > table.size.width
+        line = table.render_line(y).text
+        assert len(line) == table.size.width  # a window onto the full line
+        for _ in range(40):
+            if (row.reason or "")[:30] in table.render_line(y).text:
+                break
+            await pilot.press("right")
+        assert (row.reason or "")[:30] in table.render_line(y).text
+        await pilot.press("w", "z")
+        assert not table.wide and screen.grid.display and table.scroll_offset.x == 0

@@ -29,6 +29,7 @@ class DashboardScreen(FotaScreen):
         Binding("n", "new_campaign", "New campaign"),
         Binding("escape", "clear_filter", "Clear filter"),
         Binding("exclamation_mark", "attention", "Only problems", key_display="!"),
+        Binding("z", "zoom", "Zoom table"),
     ]
 
     _marked: int | None = None
@@ -107,6 +108,10 @@ class DashboardScreen(FotaScreen):
     def action_filter(self) -> None:
         self.panel.open_filter()
         self._bindings_changed()
+
+    def action_zoom(self) -> None:
+        """The device table takes the whole screen (the panes hide), or gives it back."""
+        self.grid.display = not self.grid.display
 
     def action_attention(self) -> None:
         """Toggle the rows that need attention only (failed, expired, unknown)."""

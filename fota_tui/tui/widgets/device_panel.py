@@ -156,6 +156,8 @@ class DevicePanel(Vertical):
             parts.append(f"sort {table.sort_column} {'▼' if table.sort_reverse else '▲'}")
         if table.filter_query:
             parts.append(f"filter {table.filter_query.text}")
+        if table.wide:
+            parts.append("wide ← →")
         title = " · ".join(parts)
         if title != self._shown_title:  # a new title repaints the whole panel
             self._shown_title = title

@@ -41,6 +41,7 @@ from fota_tui.tui.widgets.table_render import (
     fit,
     layout_columns,
     sanitize,
+    wide_layout,
 )
 
 Clock = Callable[[], datetime]
@@ -80,6 +81,9 @@ class DeviceTable(ScrollView, can_focus=True):
         Binding("s", "cycle_sort", "Sort"),
         Binding("S", "reverse_sort", "Reverse sort"),
         Binding("y", "copy_ids", "Copy ids"),
+        Binding("w", "toggle_wide", "Wide"),
+        Binding("left", "scroll_column(-1)", "Column left", show=False),
+        Binding("right", "scroll_column(1)", "Column right", show=False),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -99,6 +103,7 @@ class DeviceTable(ScrollView, can_focus=True):
         overflow-x: hidden;
         overflow-y: auto;
         height: 1fr;
+        &.-wide { overflow-x: auto; }
         & > .device-table--header {
             background: $panel;
             color: $foreground;
@@ -220,6 +225,7 @@ class DeviceTable(ScrollView, can_focus=True):
             LINE_CACHE
         )
         self._campaign_names: dict[RowKey, str] = {}
+        self._wide = False
         self._shown_ages: dict[int, str] = {}  # row index -> age text it was last drawn with
         self._warming: Iterator[None] | None = None
         self._cursor_touched = False  # has the user moved the cursor (or scrolled) yet?
@@ -569,7 +575,39 @@ class DeviceTable(ScrollView, can_focus=True):
             self.scroll_to(y=cursor - page + 1, animate=False, force=True, immediate=True)
 
     def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(0, len(self._model.rows) + 1)  # +1: the header line
+        width = self._get_layout().width if self.wide else 0
+        self.virtual_size = Size(width, len(self._model.rows) + 1)  # +1: the header line
+
+    @property
+    def wide(self) -> bool:
+        return self._wide
+
+    def action_scroll_column(self, step: int) -> None:
+        """In wide mode, bring the next (or previous) column to the left edge."""
+        if not self._wide:
+            return
+        starts, pos = [0], GUTTER
+        for _, width in self._get_layout().columns:
+            starts.append(pos)
+            pos += width + 1
+        x = self.scroll_offset.x
+        after = [s for s in starts if s > x] if step > 0 else [s for s in starts if s < x]
+        if after:
+            target = min(after) if step > 0 else max(after)
+            self.scroll_to(x=target, animate=False, immediate=True)
+
+    def action_toggle_wide(self) -> None:
+        """Every column in full, scrolled sideways (← →), or fitted to the width again."""
+        self._wide = not self._wide
+        self.set_class(self._wide, "-wide")
+        self._layout = None
+        self._header = None
+        self._line_cache.clear()
+        if not self._wide:
+            self.scroll_to(x=0, animate=False, immediate=True)
+        self._update_virtual_size()
+        self.refresh()
+        self.post_message(self.ViewChanged(self, len(self._model.rows), len(self._model.all_rows)))
 
     # -- rendering ---------------------------------------------------------------
 
@@ -602,6 +640,10 @@ class DeviceTable(ScrollView, can_focus=True):
     def _get_layout(self) -> Layout:
         # Lay columns out left of the vertical scrollbar (which overlays the
         # widget's right edge); lines are still padded to the full widget width.
+        if self._wide:
+            if self._layout is None:
+                self._layout = wide_layout()
+            return self._layout
         width = self.scrollable_content_region.width
         if self._layout is None or self._layout.width != width:
             self._layout = layout_columns(width)
@@ -643,6 +685,13 @@ class DeviceTable(ScrollView, can_focus=True):
         return lines
 
     def render_line(self, y: int) -> Strip:
+        strip = self._render_full_line(y)
+        if self._wide:  # full-width lines, seen through the window scrolled sideways
+            x = self.scroll_offset.x
+            return strip.crop_extend(x, x + self.size.width, self._get_styles().base)
+        return strip
+
+    def _render_full_line(self, y: int) -> Strip:
         layout = self._get_layout()
         styles = self._get_styles()
         if y == 0:
@@ -672,6 +721,9 @@ class DeviceTable(ScrollView, can_focus=True):
         self._line_cache[cache_key] = (row, strip)
         return strip
 
+    def _line_width(self, layout: Layout) -> int:
+        return max(layout.width, self.size.width) if self._wide else self.size.width
+
     def _render_header(self, layout: Layout, styles: _Styles) -> Strip:
         if self._header is not None:
             return self._header
@@ -686,7 +738,7 @@ class DeviceTable(ScrollView, can_focus=True):
                     label = fit(label, width - 1) + arrow if width > 1 else arrow
             parts.append(" " + fit(label, width, spec.align))
         strip = Strip([Segment("".join(parts), styles.header)])
-        self._header = strip.crop_extend(0, self.size.width, styles.header)
+        self._header = strip.crop_extend(0, self._line_width(layout), styles.header)
         return self._header
 
     def _render_row(
@@ -726,7 +778,7 @@ class DeviceTable(ScrollView, can_focus=True):
                 run.append(text)
         # cells are fitted exactly, so the width is known: pad to the widget's width
         # (under the scrollbar) and build a single Strip
-        line_width = self.size.width
+        line_width = self._line_width(layout)
         used = GUTTER + sum(width + 1 for _, width in layout.columns)
         if used < line_width:
             run.append(" " * (line_width - used))

@@ -112,6 +112,24 @@ COLUMNS: tuple[ColumnSpec, ...] = (
 """The device table's columns, left to right: short fixed columns take what they need,
 ``Reason`` takes the rest."""
 
+WIDE_WIDTHS = {
+    "provider": 24,
+    "device": 42,
+    "model": 20,
+    "firmware": 40,
+    "state": 11,
+    "campaign": 40,
+    "reason": 100,
+    "updated": 5,
+}
+"""Column widths in wide mode (``w``): every cell in full, scrolled sideways."""
+
+
+def wide_layout(columns: Sequence[ColumnSpec] = COLUMNS) -> Layout:
+    widths = tuple((c, WIDE_WIDTHS.get(c.name, c.width)) for c in columns)
+    return Layout(GUTTER + sum(w + 1 for _, w in widths), widths)
+
+
 # Which columns reach their preferred width first when space is short.
 _IMPORTANCE = ("device", "state", "updated", "reason", "firmware", "provider", "campaign", "model")
 
