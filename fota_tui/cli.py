@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import importlib
+import re
 import sys
 import traceback
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
 
 from fota_tui import __version__
 from fota_tui.commands import register_all
@@ -26,8 +29,38 @@ CONSOLE_MODULE = "fota_tui.tui.app"
 NOT_BUILT = "The console is not built yet; use 'fota-tui profiles …' / 'fota-tui locate'"
 
 
+class SuggestingParser(argparse.ArgumentParser):
+    """A usage error names the closest command or option (``did you mean 'status'?``)."""
+
+    def error(self, message: str) -> NoReturn:
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            options = re.findall(r"'?([\w-]+)'?", choice.group(2))
+            message += _did_you_mean(choice.group(1), options)
+        unknown = re.search(r"unrecognized arguments: (\S+)", message)
+        if unknown:
+            message += _did_you_mean(unknown.group(1).split("=")[0], _option_strings(self))
+        super().error(message)
+
+
+def _did_you_mean(word: str, options: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _option_strings(parser: argparse.ArgumentParser) -> list[str]:
+    """Every option of ``parser`` and of its commands, recursively."""
+    found: list[str] = []
+    for action in parser._actions:
+        found += [o for o in action.option_strings if o.startswith("--")]
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                found += _option_strings(sub)
+    return list(dict.fromkeys(found))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = SuggestingParser(
         prog="fota-tui",
         description="Keyboard-first console for firmware-over-the-air upgrades across"
         " Verizon ThingSpace, Huawei OceanConnect, China Mobile OneNET and AOVX."
@@ -49,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="for slow links: refresh every 60 s or less often, redraw ages at most every 10 s, no animations",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", title="commands", parser_class=SuggestingParser
+    )
     register_all(commands)
     return parser
 

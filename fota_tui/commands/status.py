@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import sys
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from fota_tui.commands import paths_from_args, profile_or_demo, target_options
@@ -34,15 +37,37 @@ def register(subparsers: Any) -> None:
         "--state",
         action="append",
         default=[],
-        metavar="STATE",
-        choices=[s.value for s in UpgradeState],
-        help="only devices in this state (repeatable): %(choices)s",
+        metavar="STATES",
+        type=_states,
+        help="only devices in these states, comma-separated (repeatable): the console's"
+        " filter words, e.g. failed,expired or active, terminal, attention",
+    )
+    parser.add_argument(
+        "--wide", action="store_true", help="table cells in full, however wide the lines get"
     )
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format")
     parser.add_argument(
         "--watch", type=float, metavar="SECONDS", help="repeat every SECONDS until interrupted"
     )
     parser.set_defaults(func=run)
+
+
+def _states(text: str) -> frozenset[UpgradeState]:
+    from fota_tui.services.query import QueryError, parse_states
+
+    try:
+        return parse_states(text)
+    except QueryError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
+
+
+def _width(args: argparse.Namespace) -> int | None:
+    """The table's width: the terminal's, 80 on a pipe, unlimited with ``--wide``."""
+    if args.wide:
+        return None
+    if sys.stdout.isatty():
+        return max(shutil.get_terminal_size((80, 24)).columns, 60)
+    return 80
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,12 +83,13 @@ def run(args: argparse.Namespace) -> int:
             f"--provider: no provider {', '.join(map(repr, unknown))} in profile"
             f" {profile.name!r}; it has: {', '.join(names) or '(none)'}"
         )
-    render = {
-        "table": status_report.render_table,
+    renderers: dict[str, Callable[[status_report.StatusReport], str]] = {
+        "table": partial(status_report.render_table, width=_width(args)),
         "json": status_report.render_json,
         "csv": status_report.render_csv,
-    }[args.format]
-    states = [UpgradeState(s) for s in args.state]
+    }
+    render = renderers[args.format]
+    states = sorted(set().union(*args.state), key=list(UpgradeState).index)
     groups = None  # the journal: names of the campaigns fota-tui keeps (OneNET, AOVX)
     if not getattr(args, "demo", False):
         from fota_tui.services.campaigns.journal import Journal
@@ -78,8 +104,16 @@ def run(args: argparse.Namespace) -> int:
         if args.watch is not None and args.format == "json":
             text = text.replace("\n", " ").rstrip() + "\n"  # one object per line
         if args.watch is not None and args.format == "table" and sys.stdout.isatty():
-            # Our own redraw, past the platform-text boundary on purpose.
-            getattr(sys.stdout, "write_control", sys.stdout.write)("\x1b[H\x1b[2J")
+            # Redrawn in place (home, each line cleared to its end, the rest cleared):
+            # no blank frame between two reports. Our own controls, past the
+            # platform-text boundary on purpose; the report's text still goes through it.
+            control = getattr(sys.stdout, "write_control", sys.stdout.write)
+            control("\x1b[H")
+            for line in text.splitlines():
+                sys.stdout.write(line)
+                control("\x1b[K\n")
+            control("\x1b[J")
+            text = ""
         sys.stdout.write(text)
         sys.stdout.flush()
         for p in report.providers:

@@ -337,6 +337,21 @@ def _state_set(word: str) -> frozenset[UpgradeState | None] | None:
         return None
 
 
+def parse_states(text: str) -> frozenset[UpgradeState]:
+    """``failed,expired``, ``active``, ``terminal``, ``attention``: the console's state
+    words, comma-separated, as upgrade states. Raises ``QueryError`` naming a bad word."""
+    found: set[UpgradeState] = set()
+    for word in (w.strip().lower() for w in text.split(",")):
+        states = _state_set(word) if word else None
+        if states is None or states == _STATE_GROUPS["none"]:
+            raise QueryError(
+                f"unknown state {word!r}; valid: {_STATE_WORDS}, active, terminal, attention",
+                key="state",
+            )
+        found |= {s for s in states if s is not None}
+    return frozenset(found)
+
+
 # -- compiling -----------------------------------------------------------------
 
 

@@ -149,7 +149,15 @@ async def _one(
 
 # -- rendering ------------------------------------------------------------------
 
-_STATE_ORDER = [s for s in UpgradeState]
+# Bad news first, as in the console's panes: a cut line never loses the failures.
+_STATE_ORDER = [
+    UpgradeState.FAILED,
+    UpgradeState.EXPIRED,
+    UpgradeState.UNKNOWN,
+    *(s for s in UpgradeState if s.active),
+    UpgradeState.SUCCEEDED,
+    UpgradeState.CANCELLED,
+]
 _SHORT = {
     UpgradeState.PENDING: "pend",
     UpgradeState.QUEUED: "queue",
@@ -166,20 +174,31 @@ DEVICE_ROWS_IN_TABLE = 50
 
 
 def _table(
-    headers: Sequence[str], widths: Sequence[int], rows: Iterable[Sequence[object]]
+    headers: Sequence[str],
+    widths: Sequence[int],
+    rows: Iterable[Sequence[object]],
+    width: int | None = 80,
+    grow: int = -1,
 ) -> list[str]:
-    def line(cells: Sequence[object]) -> str:
-        return " ".join(
-            fit("" if c is None else str(c), w) for c, w in zip(cells, widths, strict=True)
-        ).rstrip()
+    """Columns of ``widths`` (for 80 columns); column ``grow`` takes what ``width`` adds
+    or gives back; ``width=None`` (``--wide``) fits every cell in full."""
+    cells = [["" if c is None else str(c) for c in row] for row in rows]
+    sizes = list(widths)
+    if width is None:
+        sizes = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    else:
+        sizes[grow] = max(len(headers[grow]), sizes[grow] + width - 80)
 
-    out = [line(headers), line(["─" * w for w in widths])]
-    out.extend(line(r) for r in rows)
+    def line(values: Sequence[str]) -> str:
+        return " ".join(fit(v, w) for v, w in zip(values, sizes, strict=True)).rstrip()
+
+    out = [line(headers), line(["─" * w for w in sizes])]
+    out.extend(line(r) for r in cells)
     return out
 
 
-def render_table(report: StatusReport) -> str:
-    """Human output that fits an 80-column terminal."""
+def render_table(report: StatusReport, width: int | None = 80) -> str:
+    """Human output as wide as ``width`` (80 by default; None: every cell in full)."""
     out = [f"profile {report.profile} · {format_time(report.generated_at)}", ""]
     provider_rows = []
     for p in report.providers:
@@ -194,7 +213,10 @@ def render_table(report: StatusReport) -> str:
             error = f"{p.error.title}: {p.error.message}" if p.error else ""
             provider_rows.append([p.name, p.kind, "FAIL", "-", error])
     out += _table(
-        ["PROVIDER", "KIND", "OK", "DEV", "STATES / ERROR"], [16, 12, 4, 6, 37], provider_rows
+        ["PROVIDER", "KIND", "OK", "DEV", "STATES / ERROR"],
+        [16, 12, 4, 6, 37],
+        provider_rows,
+        width,
     )
     warnings = [f"! {w}" for p in report.providers for w in p.warnings]
     out += warnings
@@ -216,6 +238,8 @@ def render_table(report: StatusReport) -> str:
                     ]
                     for c in campaigns
                 ),
+                width,
+                grow=0,
             ),
         ]
     rows = report.rows
@@ -236,6 +260,8 @@ def render_table(report: StatusReport) -> str:
                     ]
                     for r in shown
                 ),
+                width,
+                grow=3,
             ),
         ]
     elif rows:

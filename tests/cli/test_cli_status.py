@@ -245,3 +245,52 @@ def test_status_names_the_provider_whose_secret_is_unset_and_prints_no_secret(
     )
     for text in (out, err, table, logs):
         assert PASSWORD not in text
+
+
+@pytest.mark.parametrize(
+    ("words", "states"),
+    [
+        ("failed,expired", {UpgradeState.FAILED, UpgradeState.EXPIRED}),
+        ("attention", {UpgradeState.FAILED, UpgradeState.EXPIRED, UpgradeState.UNKNOWN}),
+        ("terminal", {s for s in UpgradeState if s.terminal}),
+    ],
+)
+def test_state_takes_the_consoles_filter_words(
+    capsys: pytest.CaptureFixture[str], words: str, states: set[UpgradeState]
+) -> None:
+    code, out, _ = run(capsys, "--demo", "status", "--state", words, "--format", "csv")
+    assert code == 0
+    seen = {UpgradeState(r["state"]) for r in csv.DictReader(io.StringIO(out))}
+    assert seen and seen <= states
+
+
+def test_a_wrong_state_word_or_a_typo_gets_a_suggestion_and_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = run(capsys, "--demo", "status", "--state", "failed,faild")
+    assert code == 2 and "unknown state 'faild'" in err and "attention" in err
+    code, _, err = run(capsys, "--demo", "stauts")
+    assert code == 2 and "did you mean 'status'?" in err
+    code, _, err = run(capsys, "--demo", "campaign", "aply")
+    assert code == 2 and "did you mean 'apply'?" in err
+    code, _, err = run(capsys, "--demo", "status", "--formt", "json")
+    assert code == 2 and "did you mean '--format'?" in err
+
+
+def test_the_table_fits_the_width_and_wide_cuts_nothing(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fota_tui.commands import status
+
+    code, narrow, _ = run(capsys, "--demo", "status", "--state", "failed")
+    assert code == 0 and max(map(len, narrow.splitlines())) <= 80
+    monkeypatch.setattr(status, "_width", lambda args: None if args.wide else 150)
+    code, fitted, _ = run(capsys, "--demo", "status", "--state", "failed")
+    longest = max(map(len, fitted.splitlines()))
+    assert code == 0 and 80 < longest <= 150
+    code, wide, _ = run(capsys, "--demo", "status", "--state", "failed", "--wide")
+    assert code == 0 and "…" not in wide.split("\n\n", 1)[1]  # providers, campaigns, devices
+    # the failures come first in each provider's summary (a cut line keeps them)
+    summaries = [line.split()[4] for line in narrow.splitlines() if line.split()[2:3] == ["ok"]]
+    assert len(summaries) == len(DEMO_PROVIDERS)
+    assert all(s.startswith("fail:") for s in summaries), summaries
