@@ -290,6 +290,10 @@ class FleetStore:
     def providers(self) -> list[str]:
         return list(self._by_provider)
 
+    def count(self, provider: str) -> int:
+        """How many rows ``provider`` has (no copy)."""
+        return len(self._by_provider.get(provider, ()))
+
     def in_store_order(self, rows: Iterable[FleetRow]) -> list[FleetRow]:
         """``rows`` (present ones) in the order the store keeps them: one pass over the
         providers they belong to, so ties sort the same whatever order they came in."""

@@ -218,6 +218,7 @@ class ConsoleSession:
             "rng": rng or random.Random(),
         }
         self._clients: dict[str, ProviderClient] | None = None
+        self._count_cache: dict[str, tuple[int, Mapping[UpgradeState, int]]] = {}
         self._scheduler: RefreshScheduler | None = None
         self._states: dict[str, _ProviderState] = {
             cfg.name: _ProviderState(cfg.name, cfg.kind, tuple(insecure_transport_warnings(cfg)))
@@ -487,8 +488,8 @@ class ConsoleSession:
             refreshing=state.refreshing,
             failures=state.failures,
             retry_in=state.retry_in,
-            device_count=len(self.store.rows(name)) if snap else 0,
-            counts=self.store.state_counts(name) if snap else state_counts(()),
+            device_count=self.store.count(name) if snap else 0,
+            counts=self._counts(name) if snap else state_counts(()),
             active_campaigns=sum(1 for c in campaigns if c.active),
             campaigns=len(campaigns),
             rate_remaining=remaining,
@@ -498,6 +499,16 @@ class ConsoleSession:
             last_good=state.last_good,
             errors=tuple(reversed(state.errors)),
         )
+
+    def _counts(self, provider: str) -> Mapping[UpgradeState, int]:
+        """Per-state counts, counted again only after the store changed (panes ask on
+        every clock tick; an idle console must not walk the fleet each second)."""
+        version = self.store.version
+        cached = self._count_cache.get(provider)
+        if cached is None or cached[0] != version:
+            cached = (version, self.store.state_counts(provider))
+            self._count_cache[provider] = cached
+        return cached[1]
 
     def provider_views(self, now: datetime | None = None) -> list[ProviderView]:
         now = now or self.clock.now()

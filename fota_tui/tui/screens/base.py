@@ -76,7 +76,7 @@ class FotaScreen(Screen[None]):
 
     def update_header(self, *, full: bool = False) -> None:
         """Refresh the header, if composed yet (a clock tick or an update can come first)."""
-        for header in self.query(StatusHeader):
+        for header in self.query_children(StatusHeader):  # a direct child: no DOM walk per tick
             if full:
                 header.update_from(self.session)
             else:

@@ -222,7 +222,7 @@ class ProviderGrid(Grid):
 
     def refresh_panes(self) -> None:
         views = {v.name: v for v in self.session.provider_views()}
-        for pane in self.query(ProviderPane):
+        for pane in self.query_children(ProviderPane):  # children only: no DOM walk per tick
             view = views.get(pane.view.name)
             if view is not None:
                 pane.show(view)
