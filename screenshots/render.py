@@ -80,20 +80,40 @@ async def help_screen(pilot: Any) -> None:
     await pilot.press("question_mark")
 
 
-VIEWS: dict[str, Callable[[Any], Awaitable[None]]] = {
-    "dashboard": dashboard,
-    "campaigns": campaigns,
-    "campaign-detail": campaign_detail,
-    "device-detail": device_detail,
-    "filter": filter_in_use,
-    "help": help_screen,
+async def failing_provider(pilot: Any) -> None:
+    """OceanConnect answers garbage twice; its pane turns STALE and Enter opens its view."""
+    app = pilot.app
+    demo = app.demo
+    cfg = next(p for p in demo.profile.providers if p.kind.value == "oceanconnect")
+    demo.simulator.faults.set(cfg.kind, malformed=1.0)
+    app.session.toggle_pause()  # resume for two refreshes, then pause again
+    for _ in range(2):
+        app.session.refresh_now()
+        await settle(pilot, app)
+    app.session.toggle_pause()
+    app._status_changed()
+    app.open_provider(cfg.name)
+    await pilot.pause()
+
+
+VIEWS: dict[str, tuple[Callable[[Any], Awaitable[None]], tuple[int, int]]] = {
+    "dashboard": (dashboard, SIZE),
+    "dashboard-80x24": (dashboard, (80, 24)),
+    "provider-failing": (failing_provider, SIZE),
+    "campaigns": (campaigns, SIZE),
+    "campaign-detail": (campaign_detail, SIZE),
+    "device-detail": (device_detail, SIZE),
+    "filter": (filter_in_use, SIZE),
+    "help": (help_screen, SIZE),
 }
 
 
-async def render(name: str, action: Callable[[Any], Awaitable[None]], out: Path) -> Path:
+async def render(
+    name: str, action: Callable[[Any], Awaitable[None]], size: tuple[int, int], out: Path
+) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         app = build_app(Path(tmp))
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=size) as pilot:
             await settle(pilot, app)
             app.session.toggle_pause()
             app._status_changed()
@@ -107,8 +127,8 @@ async def render(name: str, action: Callable[[Any], Awaitable[None]], out: Path)
 
 async def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    for name, action in VIEWS.items():
-        path = await render(name, action, out)
+    for name, (action, size) in VIEWS.items():
+        path = await render(name, action, size, out)
         print(f"wrote {path}")
 
 

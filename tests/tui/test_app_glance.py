@@ -311,3 +311,15 @@ async def test_wide_shows_every_cell_in_full_sideways_and_zoom_gives_the_table_t
         assert (row.reason or "")[:30] in table.render_line(y).text
         await pilot.press("w", "z")
         assert not table.wide and screen.grid.display and table.scroll_offset.x == 0
+
+
+async def test_at_80x24_panes_shrink_so_the_table_keeps_eight_rows() -> None:
+    h = sim_app()
+    async with h.app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, h.app)
+        screen = h.app.screen
+        assert isinstance(screen, DashboardScreen)
+        assert screen.table.size.height - 1 >= 8  # rows under the header line
+        for pane in screen.query(ProviderPane):
+            first = pane.text.splitlines()[0]
+            assert f"{pane.view.device_count} dev" in first  # devices share the health line

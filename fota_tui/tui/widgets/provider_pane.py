@@ -31,6 +31,7 @@ AUTH_WORDS = {
 }
 
 
+SHORT = 30  # terminal rows under which panes drop their bar (80x24 keeps 8 device rows)
 STALE_PREFIX = "stale: "  # the line with the reason wraps (up to three lines); Enter shows all
 
 
@@ -154,25 +155,32 @@ class ProviderPane(Widget, can_focus=True):
         lines: list[Content] = []
         word, style = HEALTH_WORDS[v.health]
         auth_word, auth_style = AUTH_WORDS.get(v.auth, ("auth ?", "$text-muted"))
-        lines.append(
-            Content.assemble((word, style), " · ", (auth_word, auth_style), " · ", v.kind.label)
-        )
+        # On a short terminal (under SHORT rows) a pane takes three lines: no bar, and
+        # devices and age share the health line, so the device table keeps its rows.
+        short = self.is_mounted and self.app.size.height < SHORT
+        head = Content.assemble((word, style), " · ", (auth_word, auth_style))
         if v.build_error:
+            lines.append(head + " · " + v.kind.label)
             lines.append(literal(v.build_error, "$text-error"))
             return lines
         coarse = getattr(self.app, "low_bandwidth", False)
         age = age_label(v.age, coarse=coarse) + (" ↻" if v.refreshing and not coarse else "")
         age_style = "$text-warning" if v.stale or v.from_cache else ""
-        lines.append(
-            Content.assemble((f"{v.device_count:,} devices", "bold"), " · ", (age, age_style))
-        )
+        noun = "dev" if short else "devices"
+        devices = Content.assemble((f"{v.device_count:,} {noun}", "bold"), " · ", (age, age_style))
         full = count_labels(v.counts)
-        if width >= full.cell_length + 9:  # every count, with a bar of 8 or more beside it
-            bar_width = min(width // 3, width - full.cell_length - 1)
-            lines.append(state_bar(v.counts, bar_width) + " " + full)
-        else:  # the bar gets its own line; the counts keep the bad news whole
-            lines.append(state_bar(v.counts, width))
+        if short:
+            lines.append(head + " · " + devices)
             lines.append(count_labels(v.counts, width))
+        else:
+            lines.append(head + " · " + v.kind.label)
+            lines.append(devices)
+            if width >= full.cell_length + 9:  # every count, with a bar of 8 or more beside it
+                bar_width = min(width // 3, width - full.cell_length - 1)
+                lines.append(state_bar(v.counts, bar_width) + " " + full)
+            else:  # the bar gets its own line; the counts keep the bad news whole
+                lines.append(state_bar(v.counts, width))
+                lines.append(count_labels(v.counts, width))
         campaigns = f"{v.active_campaigns}/{v.campaigns} campaigns active"
         budget = f"budget {v.rate_remaining}/{v.rate_total}" if v.rate_total else ""
         if budget and len(campaigns) + 3 + len(budget) <= width:
