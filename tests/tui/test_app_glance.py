@@ -323,3 +323,24 @@ async def test_at_80x24_panes_shrink_so_the_table_keeps_eight_rows() -> None:
         for pane in screen.query(ProviderPane):
             first = pane.text.splitlines()[0]
             assert f"{pane.view.device_count} dev" in first  # devices share the health line
+
+
+async def test_the_wizard_fits_80x24_with_one_line_inputs() -> None:
+    h = sim_app()
+    async with h.app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, h.app)
+        await pilot.press("space", "n")
+        await h.app.workers.wait_for_complete()
+        wizard = h.app.screen
+        assert isinstance(wizard, CampaignWizardScreen)
+        for _ in range(2):  # the provider step, then the firmware step
+            await pilot.pause()
+            steps = wizard.query_one("#wiz-steps")
+            assert steps.region.height == 1 and steps.region.y >= 0
+            for widget in wizard.query("Input, Button, Select"):
+                if widget.region.area:
+                    assert widget.region.height == 1, widget
+                    assert widget.region.bottom <= 24, widget
+            assert wizard.query_one("#wiz-next").region.bottom <= 23
+            await pilot.press("ctrl+n")
+            await h.app.workers.wait_for_complete()

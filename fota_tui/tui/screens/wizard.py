@@ -122,6 +122,7 @@ class CampaignWizardScreen(ModalScreen[bool]):
     CampaignWizardScreen #wiz-blockers { height: auto; max-height: 4; padding: 0 1; }
     CampaignWizardScreen #wiz-buttons { height: auto; align-horizontal: right; }
     CampaignWizardScreen #wiz-buttons Button { margin-left: 2; }
+    CampaignWizardScreen #wiz-buttons Button.-textual-compact { height: 1; border: none !important; }
     CampaignWizardScreen #wiz-keys { height: 1; color: $text-muted; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -248,6 +249,7 @@ class CampaignWizardScreen(ModalScreen[bool]):
             except FotaError as exc:
                 self.unavailable[name] = f"{exc.title}: {exc.message}"
         self.query_one("#confirm-name-field").display = is_production(self.console)
+        self._compact()
         await self._fill_providers()
         self._show_step()
 
@@ -625,6 +627,13 @@ class CampaignWizardScreen(ModalScreen[bool]):
         return Content("  ·  ").join(parts)
 
     # -- step navigation --------------------------------------------------------------
+    def _compact(self) -> None:
+        """One line per input, list and button (no tall borders): every step, its labels
+        and the step bar fit 80x24. Focus shows as the widget's background."""
+        for widget in self.query("Input, Button, Select, OptionList, Checkbox, TextArea"):
+            if hasattr(widget, "compact"):
+                widget.compact = True
+
     def _show_step(self) -> None:
         self.query_one("#wiz-body", ContentSwitcher).current = f"step-{self.step}"
         marks = []
@@ -642,6 +651,7 @@ class CampaignWizardScreen(ModalScreen[bool]):
         elif self.step == "confirm":
             self._fill_confirm()
         self._update_buttons()
+        self._compact()  # widgets a step mounted since
         self.call_after_refresh(self._focus_step)
 
     def _focus_step(self) -> None:
