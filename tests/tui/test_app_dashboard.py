@@ -137,6 +137,29 @@ async def test_select_copy_and_export(tmp_path: Path) -> None:
         assert len(data) == screen.table.row_count > 0
         assert {item["state"] for item in data} == {"succeeded"}
         assert h.app.screen is screen
+        # the same path again: asked first, the file untouched until a second Enter
+        before = target.read_bytes()
+        target.write_text("[]")
+        await pilot.press("e")
+        prompt = h.app.screen
+        assert isinstance(prompt, ExportPrompt)
+        prompt.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        note = str(prompt.query_one("#export-error").render())
+        assert "exists" in note and target.read_text() == "[]" and h.app.screen is prompt
+        await pilot.press("enter")
+        assert h.app.screen is screen and target.read_bytes() == before
+        # a path that cannot be written: the prompt stays, with the typed path and why
+        await pilot.press("e")
+        prompt = h.app.screen
+        assert isinstance(prompt, ExportPrompt)
+        typed = str(tmp_path / "no-such-folder" / "x.csv")
+        prompt.query_one(Input).value = typed
+        await pilot.press("enter")
+        assert h.app.screen is prompt and prompt.query_one(Input).value == typed
+        assert "does not exist" in str(prompt.query_one("#export-error").render())
+        await pilot.press("escape")
+        assert h.app.screen is screen
 
 
 async def test_enter_opens_device_detail_with_history() -> None:

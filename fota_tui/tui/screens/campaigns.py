@@ -29,7 +29,7 @@ from fota_tui.tui.screens.campaign_ops import (  # campaign operations (campaign
     campaign_op_allowed,
     run_campaign_op,
 )
-from fota_tui.tui.screens.prompt import ExportPrompt
+from fota_tui.tui.screens.prompt import ask_export
 from fota_tui.tui.text import STATE_STYLES, count_labels, literal, raw_text, state_bar, when_label
 from fota_tui.tui.widgets.device_panel import DevicePanel
 from fota_tui.tui.widgets.device_table import DeviceTable
@@ -480,11 +480,7 @@ class CampaignDetailScreen(FotaScreen):
         self.panel.open_filter()
 
     def action_export(self) -> None:
-        def done(path: str | None) -> None:
-            if path:
-                self.panel.table.action_export(path)
-
-        self.app.push_screen(ExportPrompt(self.fota.default_export_path(self.campaign_id)), done)
+        ask_export(self.panel.table, self.fota.default_export_path(self.campaign_id))
 
     @on(DeviceTable.RowActivated)
     def _open_device(self, event: DeviceTable.RowActivated) -> None:

@@ -11,7 +11,7 @@ from textual.widgets import Footer
 
 from fota_tui.tui.messages import SessionChange
 from fota_tui.tui.screens.base import FotaScreen
-from fota_tui.tui.screens.prompt import ChoicePrompt, ExportPrompt
+from fota_tui.tui.screens.prompt import ChoicePrompt, ask_export
 from fota_tui.tui.widgets.device_panel import DevicePanel
 from fota_tui.tui.widgets.device_table import DeviceTable
 from fota_tui.tui.widgets.provider_pane import ProviderGrid, ProviderPane
@@ -124,11 +124,7 @@ class DashboardScreen(FotaScreen):
         self._bindings_changed()
 
     def action_export(self) -> None:
-        def done(path: str | None) -> None:
-            if path:
-                self.table.action_export(path)
-
-        self.app.push_screen(ExportPrompt(self.fota.default_export_path()), done)
+        ask_export(self.table, self.fota.default_export_path())
 
     def action_new_campaign(self) -> None:
         rows = self.table.target_rows()

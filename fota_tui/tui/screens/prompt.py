@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import ClassVar
 
 from textual import events, on
@@ -11,9 +13,15 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from fota_tui.errors import UsageError
+from fota_tui.tui.text import sanitize
+from fota_tui.tui.widgets.device_table import DeviceTable
 
-class ExportPrompt(ModalScreen[str | None]):
-    """Ask for an export path; ``.csv`` or ``.json`` picks the format."""
+
+class ExportPrompt(ModalScreen[tuple[str, int] | None]):
+    """Ask for an export path (``.csv`` or ``.json`` picks the format) and write it with
+    ``export``. A refused path keeps the prompt open with what was typed and says why; an
+    existing file is only replaced after a second Enter. Dismissed with (path, rows)."""
 
     DEFAULT_CSS = """
     ExportPrompt { align: center middle; }
@@ -23,17 +31,22 @@ class ExportPrompt(ModalScreen[str | None]):
     }
     ExportPrompt Input { margin: 1 0 0 0; }
     ExportPrompt .hint { color: $text-muted; }
+    ExportPrompt #export-error { color: $text-error; height: auto; }
+    ExportPrompt #export-error.-warn { color: $text-warning; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, default: str) -> None:
+    def __init__(self, default: str, export: Callable[[str], int]) -> None:
         super().__init__()
         self.default = default
+        self.export = export
+        self._overwrite: str | None = None  # the existing path a second Enter replaces
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Export the current view"
             yield Input(value=self.default, id="export-path")
+            yield Static(id="export-error", markup=False)
             yield Static(
                 "Enter writes the rows shown (filter and sort applied). "
                 "The file name's .csv or .json picks the format. Esc cancels.",
@@ -44,7 +57,30 @@ class ExportPrompt(ModalScreen[str | None]):
     @on(Input.Submitted, "#export-path")
     def _submit(self, event: Input.Submitted) -> None:
         path = event.value.strip()
-        self.dismiss(path or None)
+        if not path:
+            self.dismiss(None)
+            return
+        note = self.query_one("#export-error", Static)
+        target = Path(path).expanduser()
+        if target.is_file() and self._overwrite != path:
+            self._overwrite = path
+            note.add_class("-warn")
+            note.update(f"{path} exists. Enter again replaces it; edit the name to keep it.")
+            return
+        try:
+            count = self.export(path)
+        except UsageError as exc:  # the typed path stays, with the reason
+            self._overwrite = None
+            note.remove_class("-warn")
+            note.update(exc.message)
+            return
+        self.dismiss((path, count))
+
+    @on(Input.Changed, "#export-path")
+    def _edited(self, event: Input.Changed) -> None:
+        if self._overwrite is not None and event.value.strip() != self._overwrite:
+            self._overwrite = None
+            self.query_one("#export-error", Static).update("")
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -82,3 +118,15 @@ class ChoicePrompt(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def ask_export(table: DeviceTable, default: str) -> None:
+    """Ask for a path (the prompt keeps it until it works) and export ``table``'s view."""
+
+    def done(result: tuple[str, int] | None) -> None:
+        if result is not None:
+            path, count = result
+            table.notify(f"Exported {count} rows to {sanitize(path)}", title="Export",
+                         markup=False)  # fmt: skip
+
+    table.app.push_screen(ExportPrompt(default, table.export_view), done)
