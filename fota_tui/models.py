@@ -257,6 +257,7 @@ class Capabilities(_Record):
     device_list: bool = True
     max_targets_per_campaign: int | None = None
     rate_limit_per_minute: int | None = None
+    local_time: tuple[int, str] | None = None  # (UTC offset in minutes, name) its times use
 
 
 class ExecuteType(StrEnum):

@@ -344,3 +344,41 @@ async def test_the_wizard_fits_80x24_with_one_line_inputs() -> None:
             assert wizard.query_one("#wiz-next").region.bottom <= 23
             await pilot.press("ctrl+n")
             await h.app.workers.wait_for_complete()
+
+
+def test_a_resolved_time_names_utc_and_the_platforms_own_zone() -> None:
+    from datetime import UTC, datetime
+
+    from fota_tui.tui.screens.wizard_form import resolved_label
+
+    when = datetime(2026, 11, 29, 20, 30, tzinfo=UTC)
+    assert resolved_label(when) == "→ 2026-11-29 20:30 UTC"
+    assert resolved_label(when, (480, "Beijing")) == (
+        "→ 2026-11-29 20:30 UTC · 2026-11-30 04:30 Beijing, UTC+08:00"
+    )
+
+
+@pytest.mark.parametrize(("provider", "zone"), [("onenet-demo", True), ("thingspace-demo", False)])
+async def test_relative_times_show_their_date_as_you_type(provider: str, zone: bool) -> None:
+    from textual.widgets import Input
+
+    h = sim_app()
+    async with h.app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, h.app)
+        screen = h.app.screen
+        assert isinstance(screen, DashboardScreen)
+        row = next(r for r in screen.table.rows if r.provider == provider)
+        screen.table.select([row.key])
+        await pilot.press("n")
+        await h.app.workers.wait_for_complete()
+        wizard = h.app.screen
+        assert isinstance(wizard, CampaignWizardScreen)
+        start = wizard.query_one("#sc-start", Input)
+        start.value = "+7d"
+        await pilot.pause()
+        hint = str(start.parent.query_one(".wf-hint", Static).render())  # type: ignore[union-attr]
+        assert hint.startswith("→ 2026-11-29 08:00 UTC")  # the harness clock: 11-22 08:00
+        assert ("Beijing, UTC+08:00" in hint) is zone
+        start.value = ""
+        await pilot.pause()
+        assert "+30m" in str(start.parent.query_one(".wf-hint", Static).render())  # type: ignore[union-attr]

@@ -141,6 +141,10 @@ class OneNetClient(HttpAdapter):
         device_list=True,
         time_windows=False,
         rate_limit_per_minute=300 * 60,
+        local_time=(
+            8 * 60,
+            "Beijing",
+        ),  # its command times are Beijing time (docs/platforms/onenet.md)
     )
     CAMPAIGN_OPTIONS: ClassVar[dict[str, str]] = {
         "retry": "retries after a failed delivery, 0..10 (default 3)",

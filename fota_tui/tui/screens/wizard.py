@@ -14,6 +14,7 @@ Open it with ``open_wizard(app, provider=None, device_ids=(), spec=None)`` or pu
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -51,6 +52,7 @@ from fota_tui.services.campaigns.rules.aovx import default_version
 from fota_tui.services.fleet import FleetRow
 from fota_tui.services.session import ConsoleSession
 from fota_tui.tui.screens.wizard_fields import (
+    TIME_HINT,
     capabilities_text,
     firmware_fields,
     firmware_filters,
@@ -67,6 +69,8 @@ from fota_tui.tui.screens.wizard_form import (
     WizardForm,
     firmware_fit,
     form_from_spec,
+    parse_when,
+    resolved_label,
 )
 from fota_tui.tui.screens.wizard_review import (
     MUTED,
@@ -486,6 +490,8 @@ class CampaignWizardScreen(ModalScreen[bool]):
             self._fill_firmware()
         if control_id in ("sc-api", "sc-execute"):
             self._sync_enabled()
+        if control_id in ("sc-start", "sc-end"):
+            self._show_resolved(control_id)
         self.preview = None  # anything edited makes the dry run stale
         self._revalidate()
 
@@ -498,6 +504,22 @@ class CampaignWizardScreen(ModalScreen[bool]):
             self.focus_next()
 
     # -- validation ---------------------------------------------------------------------
+    def _show_resolved(self, control_id: str) -> None:
+        """A typed time, resolved as you type: in UTC and in the platform's own zone."""
+        control = self.query_one(f"#{control_id}", Input)
+        field = control.parent
+        if not isinstance(field, WizardField):
+            return
+        hint = TIME_HINT if control_id == "sc-start" else ""
+        if control.value.strip():
+            value, _ = parse_when(control.value, self.now())
+            if value is not None:
+                local = None
+                with contextlib.suppress(FotaError):
+                    local = self.console.client(self.form.provider).capabilities.local_time
+                hint = resolved_label(value, local)
+        field.set_hint(hint)
+
     def _revalidate(self) -> None:
         svc = self.service
         if svc is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +122,21 @@ def parse_when(text: str, now: datetime) -> tuple[datetime | None, str]:
             "expected a UTC time (2026-11-23 08:00)",
         )
     return value, error
+
+
+def resolved_label(value: datetime, local: tuple[int, str] | None = None) -> str:
+    """``→ 2026-11-29 08:00 UTC`` and, where the platform keeps its own zone, the same
+    moment there (``· 16:00 Beijing, UTC+08:00``)."""
+    utc = value.astimezone(UTC)
+    label = f"→ {utc:%Y-%m-%d %H:%M} UTC"
+    if local is not None and local[0]:
+        minutes, name = local
+        there = utc.astimezone(timezone(timedelta(minutes=minutes)))
+        sign = "+" if minutes >= 0 else "-"
+        offset = f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+        day = "" if there.date() == utc.date() else f"{there:%Y-%m-%d} "
+        label += f" · {day}{there:%H:%M} {name}, {offset}"
+    return label
 
 
 def _naive(text: str) -> datetime | None:

@@ -27,6 +27,7 @@ class WizardField(Vertical):
     WizardField { height: auto; margin: 0 0 1 0; }
     WizardField > .wf-label { color: $text; text-style: bold; }
     WizardField > .wf-hint { color: $text-muted; }
+    WizardField > .wf-hint.-empty { display: none; }
     WizardField > .wf-error { color: $text-error; height: auto; }
     WizardField > .wf-error.-empty { display: none; }
     """
@@ -52,8 +53,7 @@ class WizardField(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(self.label, classes="wf-label", markup=False)
         yield self.control
-        if self.hint:
-            yield Static(self.hint, classes="wf-hint", markup=False)
+        yield Static(self.hint, classes="wf-hint", markup=False)
         control_id = self.control.id or "field"
         yield Static("", classes="wf-error -empty", id=f"{control_id}-error", markup=False)
 
@@ -67,6 +67,10 @@ class WizardField(Vertical):
         if self.is_mounted:
             for widget in self.query(".wf-hint").results(Static):
                 widget.update(hint)
+                widget.set_class(not hint, "-empty")
+
+    def on_mount(self) -> None:
+        self.query_one(".wf-hint", Static).set_class(not self.hint, "-empty")
 
     def mine(self, problems: Sequence[Problem]) -> list[Problem]:
         return [p for p in problems if any(field_matches(p.field, f) for f in self.fields)]
