@@ -258,6 +258,7 @@ class Capabilities(_Record):
     max_targets_per_campaign: int | None = None
     rate_limit_per_minute: int | None = None
     local_time: tuple[int, str] | None = None  # (UTC offset in minutes, name) its times use
+    campaign_names: bool = True  # False: the platform names campaigns itself; ours is kept locally
 
 
 class ExecuteType(StrEnum):

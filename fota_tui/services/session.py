@@ -219,6 +219,7 @@ class ConsoleSession:
         }
         self._clients: dict[str, ProviderClient] | None = None
         self._count_cache: dict[str, tuple[int, Mapping[UpgradeState, int]]] = {}
+        self._kept: tuple[int | None, dict[tuple[str, str], str]] | None = None
         self._scheduler: RefreshScheduler | None = None
         self._states: dict[str, _ProviderState] = {
             cfg.name: _ProviderState(cfg.name, cfg.kind, tuple(insecure_transport_warnings(cfg)))
@@ -523,6 +524,33 @@ class ConsoleSession:
             for c in s.snapshot.campaigns
             if c.name
         }
+
+    def kept_names(self) -> dict[tuple[str, str], str]:
+        """The names fota-tui keeps for campaigns of platforms that name them themselves
+        (OceanConnect), by (provider, campaign id), from the journal."""
+        from fota_tui.services.campaigns.journal import Journal
+
+        journal = self._groups
+        if not isinstance(journal, Journal):
+            return {}
+        unnamed = {
+            name
+            for name, client in (self._clients or {}).items()
+            if not client.capabilities.campaign_names
+        }
+        if not unnamed:
+            return {}
+        stamp = journal.stamp()
+        if self._kept is not None and self._kept[0] == stamp and stamp is not None:
+            return self._kept[1]  # the journal is read again only after it changed
+        kept: dict[tuple[str, str], str] = {}
+        for entry in journal.entries():
+            name = entry.campaign_name or entry.spec.get("name")
+            if entry.provider in unnamed and name:
+                for campaign_id in entry.campaign_ids:
+                    kept[(entry.provider, campaign_id)] = str(name)
+        self._kept = (stamp, kept)
+        return kept
 
     def campaigns(self) -> list[Campaign]:
         """Every campaign across providers: active first, then newest first."""

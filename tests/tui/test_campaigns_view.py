@@ -120,3 +120,36 @@ async def test_breadcrumbs_say_where_you_are() -> None:
         assert crumbs().startswith(f" › Campaigns › {first.name or first.campaign_id} › ")
         await pilot.press("d")  # straight back to the dashboard: no crumbs
         assert not h.app.screen.query_one(StatusHeader).query_one("#hdr-crumbs").display
+
+
+async def test_a_name_oceanconnect_does_not_keep_is_labelled_and_shown_beside_its_own(
+    app_paths: object,
+) -> None:
+    from fota_tui.models import ProviderKind
+    from fota_tui.services.campaigns.journal import Journal
+    from fota_tui.tui.screens.wizard import CampaignWizardScreen
+
+    h = sim_app(app_paths)
+    cfg = next(p for p in h.demo.profile.providers if p.kind is ProviderKind.OCEANCONNECT)
+    async with h.app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, h.app)
+        task = next(c for c in h.app.session.campaigns() if c.provider == cfg.name)
+        journal = Journal(h.app.journal_dir, h.demo.profile.name)  # type: ignore[arg-type]
+        from fota_tui.models import CampaignSpec
+
+        spec = CampaignSpec(provider=cfg.name, firmware="pkg", devices=["d1"], name="Q4 meters")
+        entry = journal.begin(provider=cfg.name, kind=cfg.kind, spec=spec, now=h.clock.now())
+        journal.update(entry, now=h.clock.now(), state="created", campaign_ids=[task.campaign_id])
+        screen = await _campaigns(pilot, h.app)
+        index = next(i for i, c in enumerate(screen.shown) if c.campaign_id == task.campaign_id)
+        line = str(screen.option_list.get_option_at_index(index).prompt)
+        assert "Q4 meters ·" in line
+        await pilot.press("d")
+        row = next(r for r in h.app.screen.table.rows if r.provider == cfg.name)  # type: ignore[attr-defined]
+        h.app.screen.table.select([row.key])  # type: ignore[attr-defined]
+        await pilot.press("n")
+        await h.app.workers.wait_for_complete()
+        wizard = h.app.screen
+        assert isinstance(wizard, CampaignWizardScreen)
+        label = str(wizard.query_one("#sc-name").parent.query_one(".wf-label").render())  # type: ignore[union-attr]
+        assert "kept by fota-tui only" in label and "OceanConnect" in label

@@ -212,6 +212,13 @@ class Journal:
             return iter(())
         return iter(sorted(p for p in self.folder.glob("*-ft-*.json") if p.is_file()))
 
+    def stamp(self) -> int | None:
+        """Changes whenever an entry is written (every write renames into the folder)."""
+        try:
+            return self.folder.stat().st_mtime_ns
+        except OSError:
+            return None
+
     def entries(self, provider: str | None = None) -> list[JournalEntry]:
         """Every readable entry, oldest first; unreadable files are listed in ``skipped``."""
         out, skipped = [], []

@@ -84,7 +84,8 @@ def progress(c: Campaign) -> tuple[int, int]:
     return done, total
 
 
-def campaign_line(c: Campaign, layout: Layout) -> Content:
+def campaign_line(c: Campaign, layout: Layout, kept: str | None = None) -> Content:
+    """One campaign; ``kept``: the name fota-tui keeps where the platform names it."""
     parts: list[Content | str | tuple[str, str]] = [("●" if c.active else " ") + " "]
     for spec, width in layout.columns:
         parts.append(" ")
@@ -96,6 +97,8 @@ def campaign_line(c: Campaign, layout: Layout) -> Content:
                           "bold $text-error" if failed else "$text-muted"))  # fmt: skip
         elif spec.name == "progress":
             parts.append(state_bar(c.counts, width))
+        elif spec.name == "name" and kept:
+            parts.append(fit(f"{kept} · {c.name or ''}", width, spec.align))
         else:
             parts.append(fit(_cell(c, spec.name), width, spec.align))
     return Content.assemble(*parts)
@@ -192,7 +195,12 @@ class CampaignsScreen(FotaScreen):
         highlighted = options.highlighted_option
         keep = highlighted.id if highlighted is not None else None
         campaigns = self.shown = self.campaigns()
-        options.set_options(Option(campaign_line(c, layout), id=campaign_key(c)) for c in campaigns)
+        kept = self.session.kept_names()
+        options.set_options(
+            Option(campaign_line(c, layout, kept.get((c.provider, c.campaign_id))),
+                   id=campaign_key(c))
+            for c in campaigns
+        )  # fmt: skip
         if campaigns:
             try:
                 options.highlighted = options.get_option_index(keep) if keep else 0
@@ -422,9 +430,11 @@ class CampaignDetailScreen(FotaScreen):
             return
         counts = c.counts or _counts_from(self.store)
         done, total = progress(c)
+        kept = self.session.kept_names().get((self.provider, self.campaign_id))
         lines = [
             Content.assemble(
                 literal(c.name or "(no name)", "bold"),
+                *((("   fota-tui name ", "$text-muted"), literal(kept, "bold")) if kept else ()),
                 "  ",
                 (c.state.value, STATE_STYLES.get(c.state.value, "")),
                 f"  {done}/{total} done",

@@ -74,7 +74,8 @@ class DashboardScreen(FotaScreen):
     # -- live data ---------------------------------------------------------------
     def on_session_change(self, change: SessionChange) -> None:
         if change.diff is not None:
-            self.table.set_campaign_names(self.session.campaign_names())
+            names = self.session.campaign_names() | self.session.kept_names()
+            self.table.set_campaign_names(names)
             self.table.apply(change.diff, self.session.store)
             marked = self.session.cache_mark_version()
             if marked != self._marked:

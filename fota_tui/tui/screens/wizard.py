@@ -101,6 +101,9 @@ TS, OC, ON, AX = (
 _CHANGES = (Input.Changed, TextArea.Changed, Checkbox.Changed, Select.Changed)
 
 
+NAME_LABEL = "Campaign name (optional; default: fota-tui <submission id>)"
+
+
 class CampaignWizardScreen(ModalScreen[bool]):
     """The wizard (see the module docstring). Dismisses with True when something was
     created (the console then refreshes), False otherwise."""
@@ -210,7 +213,7 @@ class CampaignWizardScreen(ModalScreen[bool]):
                     yield Static(id="tg-summary", markup=False)
                 with VerticalScroll(id="step-schedule"):
                     yield WizardField(
-                        "Campaign name (optional; default: fota-tui <submission id>)",
+                        NAME_LABEL,
                         Input(id="sc-name"),
                         ("name",),
                     )
@@ -369,6 +372,7 @@ class CampaignWizardScreen(ModalScreen[bool]):
             await container.remove_children()
             await container.mount_all(fields)
         self.query_one("#wizard").border_title = f"New campaign · {name} ({kind.label})"
+        self._label_name(name, kind)
         self._write_form()
         svc = self.service
         if svc is not None:
@@ -649,6 +653,23 @@ class CampaignWizardScreen(ModalScreen[bool]):
         return Content("  ·  ").join(parts)
 
     # -- step navigation --------------------------------------------------------------
+    def _label_name(self, provider: str, kind: ProviderKind) -> None:
+        """Where the platform names campaigns itself, the name is fota-tui's only: say so."""
+        named = True
+        with contextlib.suppress(FotaError):
+            named = self.console.client(provider).capabilities.campaign_names
+        label = (
+            NAME_LABEL
+            if named
+            else (
+                f"Campaign name (kept by fota-tui only: {kind.label} names its campaigns itself;"
+                " shown next to the platform's name)"
+            )
+        )
+        field = self.query_one("#sc-name").parent
+        if isinstance(field, WizardField):
+            field.set_label(label)
+
     def _compact(self) -> None:
         """One line per input, list and button (no tall borders): every step, its labels
         and the step bar fit 80x24. Focus shows as the widget's background."""
