@@ -242,3 +242,16 @@ async def test_review_shows_the_split_plan_and_masks_secrets(tmp_path: Path) -> 
         assert secrets and not [s for s in secrets if s in text]
     finally:
         await session.aclose()
+
+
+def test_problem_lines_use_visible_labels_and_positions_counted_from_one() -> None:
+    from fota_tui.services.campaigns.problems import problem
+    from fota_tui.tui.screens.wizard_review import problem_line
+
+    target = problem("devices[2]", "thingspace.imei", "IMEIs have 15 digits")
+    assert problem_line(target).plain.startswith("✗ target #3: IMEIs have 15 digits")
+    fw = problem("firmware", "oceanconnect.package", "needs a package fileId")
+    line = problem_line(fw, prefix="", labels={"firmware": "Chosen firmware"}).plain
+    assert line.startswith("Chosen firmware: needs a package fileId")  # not the field path
+    window = problem("windows[0]", "thingspace.window_length", "windows need 4 h")
+    assert problem_line(window, prefix="").plain.startswith("window #1: windows need 4 h")

@@ -67,3 +67,16 @@ def spec_field(field: str | None) -> str | None:
     if not field:
         return None
     return _WIRE_FIELDS.get(field, field)
+
+
+_PLACES = {"devices": "target", "windows": "window", "device_groups": "group"}
+
+
+def place(field: str) -> str:
+    """Where a problem is, as a person counts: ``devices[3]`` → ``target #4``; other
+    fields give ''."""
+    name, sep, rest = field.partition("[")
+    if not sep or name not in _PLACES:
+        return ""
+    index = rest.split("]", 1)[0]
+    return f"{_PLACES[name]} #{int(index) + 1}" if index.isdigit() else ""

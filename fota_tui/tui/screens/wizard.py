@@ -600,9 +600,13 @@ class CampaignWizardScreen(ModalScreen[bool]):
         blocking = self._blocking()
         if blocking:
             more = f"  (+{len(blocking) - 1} more above)" if len(blocking) > 1 else ""
-            return problem_line(blocking[0], prefix="Next is disabled: ") + Content.styled(
-                more, MUTED
-            )
+            labels = {
+                f: field.label.split(" (", 1)[0]
+                for field in self.query(WizardField)
+                for f in field.fields
+            }
+            line = problem_line(blocking[0], prefix="Next is disabled: ", labels=labels)
+            return line + Content.styled(more, MUTED)
         if step == "firmware" and self.loading_firmware:
             return Content.styled("Loading the firmware list…", MUTED)
         if step == "provider" and self.service is None:

@@ -4,7 +4,7 @@ submission, as plain ``Content`` (platform text is cleaned and never parsed as m
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from textual.content import Content
@@ -12,6 +12,7 @@ from textual.content import Content
 from fota_tui.providers.base import PlannedRequest
 from fota_tui.services.campaigns import Preview, Problem, Submission
 from fota_tui.services.campaigns.journal import JournalEntry
+from fota_tui.services.campaigns.problems import place
 from fota_tui.text import clean
 
 MAX_DEVICES = 40
@@ -38,10 +39,20 @@ def lines(parts: Iterable[Content]) -> Content:
     return Content("\n").join(list(parts))
 
 
-def problem_line(item: Problem, *, prefix: str = "✗ ") -> Content:
-    """``✗ message [rule]``: the message names the field; the rule id is what to look up."""
+def problem_line(
+    item: Problem, *, prefix: str = "✗ ", labels: Mapping[str, str] | None = None
+) -> Content:
+    """``✗ Target #4: message [rule]``: where, in the words the wizard shows (a position
+    counted from 1, or the field's visible label from ``labels``), what, and the rule id.
+    The spec's own field path (``devices[3]:``) is for files, not for this screen."""
+    message = item.message.removeprefix(f"{item.field}: ")
+    head = item.field.split("[", 1)[0]
+    where = place(item.field) or (labels or {}).get(item.field) or (labels or {}).get(head, "")
     return Content.assemble(
-        (prefix, BAD_STYLE), plain(item.message, BAD_STYLE), (f"  [{item.rule}]", MUTED)
+        (prefix, BAD_STYLE),
+        (f"{where}: " if where else "", "bold " + BAD_STYLE),
+        plain(message, BAD_STYLE),
+        (f"  [{item.rule}]", MUTED),
     )
 
 

@@ -59,7 +59,7 @@ def check_targets(spec: CampaignSpec, label: str, *, what: str = "device id") ->
                 problem(
                     where,
                     "common.duplicate_target",
-                    f"{what} {device} is listed twice (also devices[{seen[device]}]); "
+                    f"{what} {device} is listed twice (also target #{seen[device] + 1}); "
                     f"{label} takes each device once",
                 )
             )
