@@ -41,7 +41,7 @@ CAMPAIGN_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("campaign", "Campaign", 8, 14),
     ColumnSpec("name", "Name", 8, 20, grow=2, drop=4),
     ColumnSpec("state", "State", 11, 11),
-    ColumnSpec("progress", "Progress", 6, 14, grow=1),
+    ColumnSpec("progress", "Progress", 8, 14, grow=1),
     ColumnSpec("done", "Done", 7, 11, align="right"),
     ColumnSpec("failed", "Failed", 6, 7, align="right"),
     ColumnSpec("schedule", "Schedule", 11, 23, drop=1),
