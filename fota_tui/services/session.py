@@ -9,10 +9,11 @@
 - the ``SnapshotCache``: cached snapshots paint at once, marked with their age, and rows
   that change after that are reported by ``changed_since_cache``.
 
-Scheduler events pass through ``publish`` unchanged (plus ``CacheLoaded`` for cached
-snapshots). Applying a snapshot to the store is a separate step (``apply_snapshot``) so
-the UI can do it on its own loop and drop a queued snapshot when a newer one arrives.
-Without a ``publish`` callback the session applies snapshots itself.
+The refresh goes one way: the session applies every snapshot to its store as it arrives
+(live ones from the scheduler, cached ones from the cache) and publishes ``Applied`` with
+the diff; status events (started, failed, health) pass through ``publish`` unchanged. A
+front end paints diffs and never calls back into the session to apply anything; diffs it
+has not painted yet can be merged (``FleetDiff.merge``).
 """
 
 from __future__ import annotations
@@ -97,7 +98,20 @@ class CacheLoaded:
     saved_at: datetime
 
 
-SessionEvent = SchedulerEvent | CacheLoaded
+@dataclass(frozen=True)
+class Applied:
+    """A snapshot the session applied to its store, and what that changed."""
+
+    provider: str
+    source: RefreshSucceeded | CacheLoaded
+    diff: FleetDiff
+
+    @property
+    def live(self) -> bool:
+        return isinstance(self.source, RefreshSucceeded)
+
+
+SessionEvent = SchedulerEvent | CacheLoaded | Applied
 ClientFactory = Callable[..., ProviderClient]
 
 
@@ -355,12 +369,13 @@ class ConsoleSession:
         self._emit(event)
 
     def _emit(self, event: SessionEvent) -> None:
+        if isinstance(event, RefreshSucceeded):
+            event = Applied(event.provider, event, self.apply_snapshot(event.snapshot))
+        elif isinstance(event, CacheLoaded):
+            diff = self.apply_snapshot(event.snapshot, cached=True)
+            event = Applied(event.provider, event, diff)
         if self._publish is not None:
             self._publish(event)
-        elif isinstance(event, RefreshSucceeded):
-            self.apply_snapshot(event.snapshot)
-        elif isinstance(event, CacheLoaded):
-            self.apply_snapshot(event.snapshot, cached=True)
 
     def apply_snapshot(self, snapshot: ProviderSnapshot, *, cached: bool = False) -> FleetDiff:
         """Make ``snapshot`` the provider's data and update the store; returns the diff.
@@ -708,6 +723,7 @@ def rows_for(store: FleetStore, keys: Iterable[RowKey]) -> list[FleetRow]:
 
 
 __all__ = [
+    "Applied",
     "CacheLoaded",
     "ConsoleSession",
     "DeviceHistory",

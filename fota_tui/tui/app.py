@@ -35,11 +35,10 @@ from fota_tui.errors import ConfigError, FotaError
 from fota_tui.providers.base import GroupSource
 from fota_tui.services.fleet import FleetRow, FleetStore, RowKey
 from fota_tui.services.session import (
-    CacheLoaded,
+    Applied,
     ConsoleSession,
     HealthChanged,
     NowClock,
-    RefreshSucceeded,
     WallClock,
 )
 from fota_tui.tui.colours import default_theme
@@ -215,16 +214,13 @@ class FotaApp(App[int]):
 
     # -- session events ----------------------------------------------------------
     def on_session_update(self, message: SessionUpdate) -> None:
+        """The session has applied it already: paint the diff, never call back."""
         event = message.event
-        diff = None
-        if isinstance(event, RefreshSucceeded):
-            diff = self.session.apply_snapshot(event.snapshot)
+        if isinstance(event, Applied) and event.live:
             self._reconcile_after_refresh(event.provider)
-        elif isinstance(event, CacheLoaded):
-            diff = self.session.apply_snapshot(event.snapshot, cached=True)
         elif isinstance(event, HealthChanged):
             self._health_notice(event)
-        self.session_changed.publish(SessionChange(event.provider, diff))
+        self.session_changed.publish(SessionChange(event.provider, message.diff))
 
     def _reconcile_after_refresh(self, provider: str) -> None:
         """A provider that answered settles its open submissions (lost answers, late

@@ -7,40 +7,36 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from fota_tui.services.fleet import FleetDiff
-from fota_tui.services.session import (
-    CacheLoaded,
-    HealthChanged,
-    RefreshSucceeded,
-    SessionEvent,
-)
-
-_SNAPSHOTS = (RefreshSucceeded, CacheLoaded)
+from fota_tui.services.session import Applied, HealthChanged, SessionEvent
 
 
 class SessionUpdate(Message):
-    """One session event, posted to the app.
+    """One session event, posted to the app; ``diff`` is what it changed in the store.
 
-    While queued, a newer message for the same provider may replace an older one:
-    a newer snapshot replaces an older snapshot (a cached one only replaces a cached
-    one), and pure status events (refresh started/failed) are replaced by anything
-    newer, because the session already holds their state. Health transitions are
-    never dropped: each one is a notification.
+    While queued, a newer message for the same provider may replace an older one: an
+    applied snapshot is replaced by a newer applied one, which then carries both diffs
+    (nothing the session changed goes unpainted), and pure status events (refresh
+    started/failed) are replaced by anything newer, because the session already holds
+    their state. Health transitions are never dropped: each one is a notification.
     """
 
     def __init__(self, event: SessionEvent) -> None:
         super().__init__()
         self.event = event
+        self.diff: FleetDiff | None = event.diff if isinstance(event, Applied) else None
 
     def can_replace(self, message: Message) -> bool:
+        """Called with the next queued message; True drops this one for it."""
         if not isinstance(message, SessionUpdate):
             return False
         mine, newer = self.event, message.event
         if mine.provider != newer.provider or isinstance(mine, HealthChanged):
             return False
-        if isinstance(mine, _SNAPSHOTS):
-            if not isinstance(newer, _SNAPSHOTS):
+        if isinstance(mine, Applied):
+            if not isinstance(newer, Applied) or self.diff is None or message.diff is None:
                 return False
-            return isinstance(newer, RefreshSucceeded) or isinstance(mine, CacheLoaded)
+            message.diff = self.diff.merge(message.diff)
+            return True
         return True
 
 

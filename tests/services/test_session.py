@@ -23,7 +23,7 @@ from fota_tui.models import (
     UpgradeState,
 )
 from fota_tui.services.scheduler import HealthChanged, RefreshFailed, RefreshSucceeded
-from fota_tui.services.session import CacheLoaded, ConsoleSession, SessionEvent
+from fota_tui.services.session import Applied, CacheLoaded, ConsoleSession, SessionEvent
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
@@ -203,9 +203,7 @@ async def test_failure_marks_stale_keeps_data_and_recovers() -> None:
     events: list[SessionEvent] = []
     session, clients, _ = make(publish=events.append)
     await session.refresh()
-    for event in events:
-        if isinstance(event, RefreshSucceeded):
-            session.apply_snapshot(event.snapshot)
+    assert {e.provider for e in events if isinstance(e, Applied) and e.live} == {"ax", "on"}
     clients["ax"].fail = ProviderUnavailable("ax", "HTTP 503 from the platform")
     await session.refresh("ax")
     view = session.provider_view("ax")
@@ -222,15 +220,18 @@ async def test_failure_marks_stale_keeps_data_and_recovers() -> None:
     assert [e.healthy for e in events if isinstance(e, HealthChanged)] == [False, True]
 
 
-async def test_apply_snapshot_returns_diffs() -> None:
+async def test_the_session_applies_snapshots_and_publishes_the_diff() -> None:
+    """One way: the session applies, the front end only paints what it is told."""
     session, clients, _ = make()
     await session.refresh()
     clients["ax"].state = UpgradeState.FAILED
     events: list[SessionEvent] = []
     session._publish = events.append
     await session.refresh("ax")
-    (succeeded,) = [e for e in events if isinstance(e, RefreshSucceeded)]
-    diff = session.apply_snapshot(succeeded.snapshot)
+    assert not any(isinstance(e, RefreshSucceeded) for e in events)  # never raw
+    (applied,) = [e for e in events if isinstance(e, Applied)]
+    diff = applied.diff
+    assert applied.live and applied.provider == "ax"
     assert diff.changed == {("ax", "ax-d0")} and not diff.added and not diff.removed
     assert session.store.get(("ax", "ax-d0")).state is UpgradeState.FAILED  # type: ignore[union-attr]
 
@@ -248,14 +249,14 @@ async def test_cache_paints_first_and_marks_changed_rows(tmp_path: Path) -> None
     assert view.from_cache and view.health == "unknown" and view.age == 0.0
     clients["ax"].state = UpgradeState.FAILED
     await second.refresh("ax")
-    live = next(e for e in events if isinstance(e, RefreshSucceeded) and e.provider == "ax")
-    second.apply_snapshot(live.snapshot)
+    live = next(e for e in events if isinstance(e, Applied) and e.live and e.provider == "ax")
+    assert isinstance(live.source, RefreshSucceeded)
     assert second.changed_keys_since_cache() == {("ax", "ax-d0")}
     assert second.changed_since_cache(("ax", "ax-d0"))
     assert not second.changed_since_cache(("ax", "ax-d1"))
     assert not second.provider_view("ax").from_cache
     # a cached snapshot arriving late never replaces live data
-    assert not second.apply_snapshot(live.snapshot.model_copy(), cached=True)
+    assert not second.apply_snapshot(live.source.snapshot.model_copy(), cached=True)
     assert second.store.get(("ax", "ax-d0")).state is UpgradeState.FAILED  # type: ignore[union-attr]
 
 
@@ -268,7 +269,8 @@ async def test_start_loads_cache_in_background_and_publishes(tmp_path: Path) -> 
     await second.start(scheduler=False)
     assert second._cache_task is not None
     await second._cache_task
-    assert sorted(e.provider for e in events if isinstance(e, CacheLoaded)) == ["ax", "on"]
+    cached = [e for e in events if isinstance(e, Applied) and isinstance(e.source, CacheLoaded)]
+    assert sorted(e.provider for e in cached) == ["ax", "on"]
     await second.stop(save=False)
 
 

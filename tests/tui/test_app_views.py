@@ -11,8 +11,9 @@ from fota_tui.config.paths import AppPaths
 from fota_tui.config.store import ConfigStore
 from fota_tui.models import ProviderHealth, ProviderKind
 from fota_tui.services.campaign_query import sort_campaigns
+from fota_tui.services.fleet import FleetDiff
 from fota_tui.services.scheduler import HealthChanged, RefreshFailed, RefreshSucceeded
-from fota_tui.services.session import CacheLoaded
+from fota_tui.services.session import Applied, CacheLoaded
 from fota_tui.services.snapshot import ProviderSnapshot
 from fota_tui.tui.messages import SessionUpdate
 from fota_tui.tui.screens.campaigns import CampaignDetailScreen, CampaignsScreen, campaign_key
@@ -231,20 +232,26 @@ def _error(name: str) -> Exception:
 
 
 def test_snapshot_messages_replace_older_ones_health_never_dropped() -> None:
+    """Queued updates coalesce, but nothing the session changed goes unpainted: the
+    newer applied snapshot carries both diffs."""
     now = datetime(2026, 11, 22, tzinfo=UTC)
     health = ProviderHealth(provider="a", kind=ProviderKind.AOVX, ok=True, checked_at=now)
     snap = ProviderSnapshot(provider="a", kind=ProviderKind.AOVX, fetched_at=now, health=health)
-    live_a, live_a2 = (
-        SessionUpdate(RefreshSucceeded("a", snap)),
-        SessionUpdate(RefreshSucceeded("a", snap)),
-    )
-    cached_a = SessionUpdate(CacheLoaded("a", snap, now))
-    live_b = SessionUpdate(RefreshSucceeded("b", snap.model_copy(update={"provider": "b"})))
+
+    def applied(provider: str, source: object, *keys: str) -> SessionUpdate:
+        diff = FleetDiff(added=frozenset((provider, k) for k in keys), version=1)
+        return SessionUpdate(Applied(provider, source, diff))  # type: ignore[arg-type]
+
+    live_a = applied("a", RefreshSucceeded("a", snap), "d1")
+    live_a2 = applied("a", RefreshSucceeded("a", snap), "d2")
+    cached_a = applied("a", CacheLoaded("a", snap, now), "d0")
+    live_b = applied("b", RefreshSucceeded("b", snap.model_copy(update={"provider": "b"})), "x")
     failed_a = SessionUpdate(RefreshFailed("a", _error("a"), 1, 5.0))  # type: ignore[arg-type]
     down_a = SessionUpdate(HealthChanged("a", False, "x"))
-    assert live_a.can_replace(live_a2)  # a newer snapshot replaces a queued one
-    assert cached_a.can_replace(live_a)
-    assert not live_a.can_replace(cached_a)  # a cached one never replaces live data
+    assert cached_a.can_replace(live_a)  # coalesced: the live one now carries d0 too
+    assert live_a.diff is not None and live_a.diff.added == {("a", "d0"), ("a", "d1")}
+    assert live_a.can_replace(live_a2)
+    assert live_a2.diff is not None and live_a2.diff.added == {("a", d) for d in ("d0", "d1", "d2")}
     assert not live_a.can_replace(live_b)  # other provider
     assert not live_a.can_replace(failed_a)  # a failure never drops data
     assert failed_a.can_replace(live_a) and failed_a.can_replace(down_a)
