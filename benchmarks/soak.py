@@ -70,8 +70,8 @@ from fota_tui.models import ProviderKind  # noqa: E402
 from fota_tui.services.scheduler import (  # noqa: E402
     RefreshFailed,
     RefreshStarted,
-    RefreshSucceeded,
 )
+from fota_tui.services.session import Applied  # noqa: E402
 from fota_tui.text import clean  # noqa: E402
 
 RSS_LIMIT = 0.10  # growth, as a share of the baseline
@@ -356,10 +356,10 @@ class EventRecorder:
         t = self.clock()
         if isinstance(event, RefreshStarted):
             log.add_started(t)
-        elif isinstance(event, RefreshSucceeded):
+        elif isinstance(event, Applied) and event.live:  # a refresh the session applied
             refresh = log.current(t)
             refresh.ended, refresh.ok = t, True
-            refresh.fetched_at = event.snapshot.fetched_at
+            refresh.fetched_at = event.source.snapshot.fetched_at
         elif isinstance(event, RefreshFailed):
             refresh = log.current(t)
             refresh.ended, refresh.ok, refresh.retry_in = t, False, event.retry_in
