@@ -18,10 +18,12 @@ What runs:
   and token expiry on that share of requests) until ``--minutes`` after the start, with
   one campaign creation per platform every ``--campaign-every`` seconds through the
   console's campaign session, as the wizard opens it (``campaign_session(app)``: the
-  console's own clients, journal in the app's temporary data dir); then the recovery
+  console's own clients, journal in the app's temporary data dir). The creations still
+  running then finish under the faults (the short form waits 4 s for them, then lets them
+  finish after the faults stop, and names them in the report); then the recovery
   phase: faults off, and the time until each pane shows healthy data from a refresh
-  finished after the faults stopped is measured. Then the journal is reconciled and compared with the jobs
-  the simulator holds.
+  finished after the faults stopped is measured. Then the journal is reconciled and
+  compared with the jobs the simulator holds.
 
 Pass criteria (each printed with its figure; the exit status is 1 when one fails):
 
@@ -39,7 +41,8 @@ Pass criteria (each printed with its figure; the exit status is 1 when one fails
 5. RSS growth (``VmRSS`` of this process, sampled every 2 s) below 10 % from minute 1
    (``--rss-from``; 10 s for runs shorter than 2 minutes) to the end.
 
-``tests/soak/test_soak_short.py`` runs ``run_soak`` in a short form on every push.
+``tests/soak/test_soak_short.py`` runs ``run_soak`` in a short form on every push
+(``--short``, ``SoakConfig.short``: about 30 s, and without OceanConnect's call window).
 """
 
 from __future__ import annotations
@@ -82,6 +85,10 @@ SHOW_SLACK = 0.3
 ONENET_URI = "coap://fw.example.com/pkg/BC28JAR01A09.bin"
 AOVX_URL = "http://files.aovx.example/FOTA/103/A8_V3.2.0.bin"
 BENIGN_SERVER_ERRORS = ("ConnectionResetError", "BrokenPipeError", "ConnectionAbortedError")
+# What ``chaos`` draws from, one kind per faulty request (``fota_tui/sim/faults.py``), and
+# those of them a fault spec can also name alone, but the throttle ("slow" cannot be).
+CHAOS_KINDS = ("error", "throttle", "malformed", "truncated", "reset", "token_expiry", "slow")
+OC_CHAOS_KINDS = ("error", "malformed", "truncated", "reset", "token_expiry")
 
 
 @dataclass
@@ -104,18 +111,54 @@ class SoakConfig:
     # the same spec at the same moment (``--appliers 2``).
     real_world: str = ""
     appliers: int = 1
+    # The end of the fault period. No campaign attempt starts in its last ``quiet_tail``
+    # seconds; the attempts still running when it ends get ``drain_timeout`` more seconds
+    # under faults (None: as long as they take), then the faults stop and they finish
+    # against the healthy platform. They are listed in the report, never dropped.
+    quiet_tail: float = 0.0
+    drain_timeout: float | None = None
+    # OceanConnect's per-app budget, for the profile (``rate_limit_per_minute``) and the
+    # simulator alike; None: the platform's default, 100 calls a minute. And whether the
+    # chaos throttles OceanConnect (see ``short``).
+    oc_calls_per_minute: int | None = None
+    oc_throttle: bool = True
 
     @classmethod
     def short(cls) -> SoakConfig:
-        """The CI form (``--short``, tests/soak): about 40 s in all. A 400-device fleet keeps
-        OneNET's per-device reads near one refresh interval, and a campaign attempt per
-        platform every 8 s gives each platform about three during 25 s of faults."""
+        """The CI form (``--short``, tests/soak): about 30 s in all; the faults from the
+        end of the warm-up (about 1.5 s) to 25 s after the start.
+
+        A 400-device fleet keeps OneNET's per-device reads near one refresh interval, and a
+        campaign attempt per platform every 6 s gives each platform three. No attempt
+        starts in the last 5 s of the faults (under faults a ThingSpace attempt took
+        3-12 s in these runs: previews retried, reads backing off); those still running
+        then get 4 s more under the faults, then finish against the healthy platform
+        (reported, and not counted as sent under faults).
+
+        OceanConnect's 60-second call window is left to the full run. A refresh there is
+        12 calls (devices, catalogue, task list, one read per task), so at a refresh every
+        2 s its default budget (100 calls a minute) is spent about 14 s into the run, and
+        every OceanConnect call after that (a refresh, a campaign create) waits for the
+        window to slide, at about 61 s. Its throttling answer carries no Retry-After, so
+        the client waits until its window slides too: in a run's first minute, up to 60 s
+        for one injected throttle. Either one made the short form a minute long (about 35
+        of its 70 s were one OceanConnect create waiting in the call window). So here the
+        profile and the simulator give the app a budget the run cannot spend, and
+        OceanConnect's faults are the chaos's kinds a spec can name alone, but the
+        throttle: 5xx, malformed and truncated bodies, resets and token expiry, each at the
+        chaos's share (rate / 7; no slow answers either). The other platforms keep the
+        whole chaos; their throttling answers carry a Retry-After of 1-2 s.
+        """
         return cls(
-            minutes=0.5,
+            minutes=25 / 60,
             devices=400,
-            campaign_every=8.0,
+            campaign_every=6.0,
             rss_from=10.0,
             recovery_timeout=70.0,  # room for a platform's rate-limit window (reported)
+            quiet_tail=5.0,
+            drain_timeout=4.0,
+            oc_calls_per_minute=1000,
+            oc_throttle=False,
         )
 
     @property
@@ -127,6 +170,16 @@ class SoakConfig:
         if self.rss_from is not None:
             return self.rss_from
         return 60.0 if self.duration >= 120 else 10.0
+
+    @property
+    def fault_spec(self) -> str:
+        """The simulator's fault spec for the fault period."""
+        items = [f"*:chaos={self.fault_rate:g}"]
+        if not self.oc_throttle:  # the same share of every other chaos kind
+            share = self.fault_rate / len(CHAOS_KINDS)
+            items.append("oceanconnect:chaos=0")
+            items += [f"oceanconnect:{kind}={share:.4g}" for kind in OC_CHAOS_KINDS]
+        return ",".join(filter(None, [*items, self.real_world]))
 
 
 # --- the simulator, in a child process ------------------------------------------------
@@ -141,8 +194,11 @@ def child_main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--devices", type=int, default=2000)
     parser.add_argument("--speed", type=float, default=1.0)
+    parser.add_argument("--oc-rate-limit", type=int, default=None)
     args = parser.parse_args(argv)
     sim = Simulator.build(seed=args.seed, devices=args.devices, speed=args.speed)
+    if args.oc_rate_limit is not None:  # the app's budget (calls per minute)
+        sim.dialects[ProviderKind.OCEANCONNECT].rate_limit = args.oc_rate_limit  # type: ignore[attr-defined]
     baseline = {kind: set(jobs) for kind, jobs in sim.fleet.jobs.items()}
     server = sim.serve("127.0.0.1", 0)
     handler_errors: Counter[str] = Counter()
@@ -241,6 +297,7 @@ class SimChild:
             f"--seed={c.seed}",
             f"--devices={c.devices}",
             f"--speed={c.speed}",
+            *([f"--oc-rate-limit={c.oc_calls_per_minute}"] if c.oc_calls_per_minute else []),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             limit=64 * 1024 * 1024,
@@ -407,6 +464,7 @@ class Attempt:
     detail: str = ""
     devices: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    after_stop: bool = False  # still running when the faults stopped; finished after
 
 
 PREVIEW_TRIES = 5
@@ -444,8 +502,18 @@ class CampaignDriver:
         self.firmware: dict[str, list[Any]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._rivals: list[asyncio.Task[None]] = []
+        self._started: dict[asyncio.Task[None], tuple[str, float]] = {}
+        self.stopped_at: float | None = None  # when the faults stopped (clock)
+        self.clock: Callable[[], float] = time.monotonic
 
-    async def run(self, until: Callable[[], bool], clock: Callable[[], float]) -> None:
+    async def run(
+        self,
+        until: Callable[[], bool],
+        clock: Callable[[], float],
+        last_start: float = float("inf"),
+    ) -> None:
+        """Start the attempts as they fall due until ``until()``; none after ``last_start``."""
+        self.clock = clock
         names = list(self.session.provider_names)
         start = clock()
         step = self.config.campaign_every
@@ -453,19 +521,45 @@ class CampaignDriver:
         while not until():
             t = clock()
             for name in names:
-                if t >= due[name]:
+                if t >= due[name] and t < last_start:
                     due[name] += step
                     task = self._tasks.get(name)
                     if task is not None and not task.done():
                         self.attempts.append(Attempt(name, t, "skipped", "previous still running"))
                         continue
-                    self._tasks[name] = asyncio.create_task(self._attempt(name, clock))
+                    self._tasks[name] = task = asyncio.create_task(self._attempt(name, clock))
+                    self._started[task] = (name, t)
             await asyncio.sleep(0.2)
 
-    async def drain(self) -> None:
-        tasks = [t for t in [*self._tasks.values(), *self._rivals] if not t.done()]
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+    def in_flight(self) -> list[asyncio.Task[None]]:
+        return [t for t in [*self._tasks.values(), *self._rivals] if not t.done()]
+
+    async def drain(self, timeout: float | None = None) -> list[asyncio.Task[None]]:
+        """Wait for the attempts in flight, at most ``timeout`` seconds (None: until they
+        end); returns those still running (nothing is cancelled)."""
+        tasks = self.in_flight()
+        if not tasks:
+            return []
+        _, pending = await asyncio.wait(tasks, timeout=timeout)
+        return sorted(pending, key=lambda t: self._started.get(t, ("", float("inf")))[1])
+
+    def describe(self, tasks: list[asyncio.Task[None]], now: float) -> list[str]:
+        """``name: started N s before`` (``now``) for each task; a rival's is unnamed."""
+        out = []
+        for task in tasks:
+            name, started = self._started.get(task, ("rival applier", now))
+            out.append(f"{name}: started {now - started:.1f} s before")
+        return out
+
+    async def finish(self, timeout: float) -> list[str]:
+        """After the faults stopped: let the attempts still in flight end; those still
+        running after ``timeout`` are cancelled (a user's Ctrl+C) and named."""
+        pending = await self.drain(timeout)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+        return self.describe(pending, self.clock())
 
     async def _attempt(self, name: str, clock: Callable[[], float]) -> None:
         from fota_tui.errors import FotaError
@@ -510,8 +604,12 @@ class CampaignDriver:
         except Exception as exc:  # a bug in the campaign service: reported, never hidden
             attempt.outcome, attempt.detail = "bug", repr(exc)[:160]
             self.bugs.append(traceback.format_exc())
+        except asyncio.CancelledError:
+            attempt.outcome, attempt.detail = "cancelled", "still running at the end of the run"
+            raise
         finally:
             attempt.seconds = clock() - t0
+            attempt.after_stop = self.stopped_at is not None
             self.attempts.append(attempt)
 
     async def _rival(self, name: str, spec: Any, clock: Callable[[], float]) -> Attempt:
@@ -538,6 +636,11 @@ class CampaignDriver:
             except Exception as exc:
                 attempt.outcome, attempt.detail = "bug", repr(exc)[:160]
                 self.bugs.append(traceback.format_exc())
+            except asyncio.CancelledError:
+                attempt.outcome, attempt.detail = "cancelled", "still running at the end"
+                raise
+            finally:
+                attempt.after_stop = self.stopped_at is not None
 
         self._rivals.append(asyncio.create_task(run()))
         return attempt
@@ -722,6 +825,8 @@ class SoakResult:
     logged_errors: list[str] = field(default_factory=list)
     campaign_bugs: list[str] = field(default_factory=list)
     notices: int = 0
+    in_flight_at_stop: list[str] = field(default_factory=list)  # attempts, after the drain
+    cancelled_at_end: list[str] = field(default_factory=list)  # attempts that never ended
     phases: dict[str, float] = field(default_factory=dict)
     wall: float = 0.0
 
@@ -865,6 +970,13 @@ async def run_soak(
         shape = Simulator.build(seed=config.seed, devices=len(ProviderKind))
         profile = demo_profile(shape, sim.root, refresh_interval=config.refresh)
         del shape
+        if config.oc_calls_per_minute:  # the same budget as the simulator's (``short``)
+            budget = {"rate_limit_per_minute": config.oc_calls_per_minute}
+            providers = [
+                p.model_copy(update=budget) if p.kind is ProviderKind.OCEANCONNECT else p
+                for p in profile.providers
+            ]
+            profile = profile.model_copy(update={"providers": providers})
         kinds = {p.name: p.kind for p in profile.providers}
         data_dir = base / "data"
 
@@ -929,11 +1041,14 @@ async def run_soak(
                 t_faults = clock()
                 result.phases["warmup_s"] = t_faults - t0
                 say(f"warm-up done in {t_faults - t0:.1f} s; faults on")
-                spec = f"*:chaos={config.fault_rate}"
-                await sim.command("faults", spec=",".join(filter(None, [spec, config.real_world])))
+                await sim.command("faults", spec=config.fault_spec)
                 t_end_faults = t0 + config.duration
                 driving = asyncio.create_task(
-                    driver.run(lambda: clock() >= t_end_faults or crashed(), clock)
+                    driver.run(
+                        lambda: clock() >= t_end_faults or crashed(),
+                        clock,
+                        last_start=t_end_faults - config.quiet_tail,
+                    )
                 )
                 next_note = clock() + 60
                 while clock() < t_end_faults and not crashed():
@@ -946,7 +1061,11 @@ async def run_soak(
                             f"campaign attempts={len(driver.attempts)}"
                         )
                 await driving
-                await driver.drain()  # in-flight creations finish (under faults)
+                # In-flight creations go on under faults (at most ``drain_timeout``); those
+                # still running then are named and finish after the faults stop.
+                still = await driver.drain(config.drain_timeout)
+                driver.stopped_at = clock()
+                result.in_flight_at_stop = driver.describe(still, driver.stopped_at)
                 # Recovery: faults off; wait for every pane to show fresh, healthy data.
                 await sim.command("clear")
                 t_stop = clock()
@@ -981,6 +1100,7 @@ async def run_soak(
 
                 await sleep_until(t_stop + config.recovery_timeout, recovered)
                 result.phases["recovery_s"] = clock() - t_stop
+                result.cancelled_at_end = await driver.finish(30.0)
                 # One more interval with clean data, then the end-of-run RSS sample.
                 await sleep_until(clock() + config.refresh)
                 stop_rss.set()
@@ -1139,12 +1259,21 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 def report(result: SoakResult) -> str:
     c = result.config
+    length = f"{c.minutes:g} min" if c.duration >= 120 else f"{c.duration:.0f} s"
     parts = [
-        f"fault soak: {c.minutes:g} min, chaos {c.fault_rate:.0%} on every platform, refresh "
+        f"fault soak: {length}, chaos {c.fault_rate:.0%} on every platform, refresh "
         f"{c.refresh:g} s, {c.devices} devices, seed {c.seed}; wall {result.wall:.0f} s "
         f"(warm-up {result.phases.get('warmup_s', 0):.1f} s, faults "
         f"{result.phases.get('faults_s', 0):.0f} s, recovery "
         f"{result.phases.get('recovery_s', 0):.1f} s)",
+        *(
+            [
+                f"OceanConnect: {c.oc_calls_per_minute} calls a minute (profile and simulator)"
+                + ("" if c.oc_throttle else "; its faults: the chaos's kinds but throttle, slow")
+            ]
+            if c.oc_calls_per_minute or not c.oc_throttle
+            else []
+        ),
         "",
         "Faults injected: "
         + ", ".join(f"{k} {v}" for k, v in sorted(result.injected.items()))
@@ -1228,6 +1357,21 @@ def report(result: SoakResult) -> str:
             ],
         ),
     ]
+    late = [a for a in result.attempts if a.after_stop]
+    parts.append(
+        f"Still in flight {c.drain_timeout:g} s after the end of the fault period (then "
+        "finished against the healthy platform): "
+        + ("; ".join(result.in_flight_at_stop) or "none")
+        + (
+            " → " + ", ".join(f"{a.provider} {a.outcome} after {a.seconds:.1f} s" for a in late)
+            if late
+            else ""
+        )
+        if c.drain_timeout is not None
+        else f"Attempts ended after the faults stopped: {len(late)}"
+    )
+    if result.cancelled_at_end:
+        parts.append("Cancelled at the end (never ended): " + "; ".join(result.cancelled_at_end))
     seen: set[tuple[str, str, str]] = set()
     for a in result.attempts:
         key = (a.provider, a.outcome, a.detail[:70])
@@ -1354,7 +1498,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--short",
         action="store_true",
-        help="the CI form (30 s, 400 devices, a campaign every 8 s); other options are ignored",
+        help="the CI form (25 s to the end of the faults, 400 devices, a campaign every 6 s,"
+        " OceanConnect's call window left out; see SoakConfig.short); other options are ignored",
     )
     parser.add_argument(
         "--real-world",

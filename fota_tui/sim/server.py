@@ -210,6 +210,13 @@ class SimTransport(httpx.AsyncBaseTransport):
         )
 
 
+class _Server(ThreadingHTTPServer):
+    # A client opens dozens of connections at once (every platform, pages in parallel);
+    # socketserver's backlog of 5 drops the rest, which then wait 1 s for a SYN retry.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 @dataclass
 class LoopbackServer:
     """The same handlers on real loopback HTTP/1.1, in a background thread."""
@@ -219,8 +226,7 @@ class LoopbackServer:
     port: int = 0
 
     def __post_init__(self) -> None:
-        self.httpd = ThreadingHTTPServer((self.host, self.port), _make_handler(self.simulator))
-        self.httpd.daemon_threads = True
+        self.httpd = _Server((self.host, self.port), _make_handler(self.simulator))
         self.port = self.httpd.server_address[1]
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self._thread.start()

@@ -3,11 +3,14 @@
 Every provider kind gets distinctive secret values, delivered through ``env:``, ``file:``
 and ``cmd:`` references (plus one plaintext profile), in profiles stored with
 ``fota-tui profiles add``. A loopback simulator accepts exactly those values. Then every
-CLI command runs as a real subprocess (and a scripted console session runs in-process),
-and every output stream, log file (``--debug`` too), journal entry, snapshot cache,
-exported file and screenshot is searched for the secret values, the forms a client
-derives from them (AOVX's MD5, ThingSpace's Basic credentials) and every token the
-simulator issued (read from the dialects' token stores). Zero hits are allowed.
+CLI command runs: as a real subprocess when it resolves a secret or reaches a platform,
+through ``cli.main`` in this process with its streams captured when it does neither (the
+profile files, ``locate``, help, version; see ``_is_local``), several side by side; and
+a scripted console session runs in-process. Every output stream, log file (``--debug``
+too), journal entry, snapshot cache, exported file and screenshot is searched for the
+secret values, the forms a client derives from them (AOVX's MD5, ThingSpace's Basic
+credentials) and every token the simulator issued (read from the dialects' token
+stores). Zero hits are allowed.
 
     uv run python -m pytest tests/audit/test_secrets_audit.py -q -s
 
@@ -17,6 +20,7 @@ prints ``secrets audit (...): N values, M files/streams searched, 0 hits``.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import re
 import signal
@@ -24,10 +28,11 @@ import stat
 import subprocess
 import sys
 import textwrap
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -327,53 +332,125 @@ Command = tuple[str, Sequence[str], "int | tuple[int, ...] | None"]
 
 
 def _run(world: World, name: str, argv: Sequence[str], expect: int | tuple[int, ...] | None) -> str:
+    """One command: a real ``python -m fota_tui`` process, or ``cli.main`` in this process
+    for the few that never hold a secret value (``_is_local``)."""
     started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "fota_tui", *argv],
-        env=world.env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-        check=False,
-    )
-    world.streams[f"{name}: stdout"] = result.stdout
-    world.streams[f"{name}: stderr"] = result.stderr
-    assert "Traceback" not in result.stdout + result.stderr, (name, result.stderr)
+    if _is_local(argv):
+        returncode, stdout, stderr = _run_here(world, name, argv)
+    else:
+        result = subprocess.run(
+            [sys.executable, "-m", "fota_tui", *argv],
+            env=world.env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+            check=False,
+        )
+        returncode, stdout, stderr = result.returncode, result.stdout, result.stderr
+    world.streams[f"{name}: stdout"] = stdout
+    world.streams[f"{name}: stderr"] = stderr
+    assert "Traceback" not in stdout + stderr, (name, stderr)
     if expect is not None:
         allowed = expect if isinstance(expect, tuple) else (expect,)
-        assert result.returncode in allowed, (
-            f"{name}: exit {result.returncode} after {time.monotonic() - started:.1f}s\n"
-            f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+        assert returncode in allowed, (
+            f"{name}: exit {returncode} after {time.monotonic() - started:.1f}s\n"
+            f"{stdout[-2000:]}\n{stderr[-2000:]}"
         )
-    return result.stdout
+    return stdout
 
 
-def _run_lanes(world: World, lanes: Sequence[Sequence[Command]]) -> dict[str, str]:
-    """Each lane runs in order; the lanes run side by side (stdout by command name)."""
+def _is_local(argv: Sequence[str]) -> bool:
+    """Commands that resolve no secret, reach no platform and start no process: the
+    profile files (list, show references, add, default, remove), ``locate``, help and
+    version. Every other command resolves secrets (``env:``, ``file:``, ``cmd:``) or
+    talks to a platform, and runs as a real process: a fresh redaction registry, the
+    ``cmd:`` helper's own stderr on the command's, and whatever the interpreter writes
+    on its way out all belong to what is searched."""
+    args = [a for a in argv if a != "--debug"]
+    if args in (["--help"], ["--version"], ["sim", "--help"], ["locate"], ["locate", "log"]):
+        return True
+    return args[:1] == ["profiles"] and args[1:2] in (
+        ["list"],
+        ["show"],
+        ["add"],
+        ["default"],
+        ["remove"],
+    )
+
+
+_HERE = threading.Lock()  # one in-process command at a time: sys.stdout is one
+
+
+def _run_here(world: World, name: str, argv: Sequence[str]) -> tuple[int, str, str]:
+    """``cli.main(argv)`` with this process's streams captured and its logging restored
+    after. The same ``main`` a process runs (``python -m fota_tui`` is only
+    ``sys.exit(main())``), with the same environment (the test's isolated dirs), writing
+    the same log file; ``_is_local`` says why nothing is lost."""
+    from fota_tui.logs import redact
+
+    out, err = io.StringIO(), io.StringIO()
+    with _HERE, _logging_restored(), redirect_stdout(out), redirect_stderr(err):
+        returncode = main(list(argv))
+    # The log's redaction only knows the values a process resolved: in this process it
+    # must know none of the audit's, or it could hide one written to the log.
+    known = [label for label, value in world.values().items() if redact(value) != value]
+    assert not known, f"{name} resolved {known}: it must run as a process"
+    return returncode, out.getvalue(), err.getvalue()
+
+
+@contextmanager
+def _logging_restored() -> Iterator[None]:
+    """``main`` sets up the log file on the root logger: undo it after each command."""
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    levels = {name: logging.getLogger(name).level for name in ("", "httpx", "httpcore", "asyncio")}
+    try:
+        yield
+    finally:
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
+            handler.close()
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def _run_lanes(
+    world: World, lanes: Sequence[Sequence[Command]], *beside: Callable[[], None]
+) -> dict[str, str]:
+    """Each lane runs in order; the lanes (and ``beside``) run side by side. Returns
+    stdout by command name."""
 
     def lane(commands: Sequence[Command]) -> dict[str, str]:
         return {name: _run(world, name, argv, rc) for name, argv, rc in commands}
 
     outputs: dict[str, str] = {}
-    with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+    with ThreadPoolExecutor(max_workers=len(lanes) + len(beside)) as pool:
+        others = [pool.submit(job) for job in beside]
         for result in pool.map(lane, lanes):
             outputs.update(result)
+        for other in others:
+            other.result()
     return outputs
 
 
-def _oc_lane(commands: Sequence[Command]) -> list[list[Command]]:
-    """Commands that log in to the audit OceanConnect app in one lane, the rest in two.
+LANES = 4  # besides OceanConnect's: a command's process start is CPU, its HTTP is waiting
+
+
+def _oc_lane(world: World, commands: Sequence[Command]) -> list[list[Command]]:
+    """Commands that log in to the audit OceanConnect app in one lane, the rest in
+    ``LANES`` more (dealt in turn, so neighbours of the same cost are spread).
 
     OceanConnect keeps one valid token per app: a second client's login makes the first
     one's token invalid (see ``test_two_clients_sharing_an_oceanconnect_app``).
     """
-    logs_in = [c for c in commands if _uses_audit_oc(c[1])]
-    rest = [c for c in commands if not _uses_audit_oc(c[1])]
-    return [logs_in, rest[::2], rest[1::2]]
+    oc_spec = str(world.specs[OC])
+    logs_in = [c for c in commands if _uses_audit_oc(c[1], oc_spec)]
+    rest = [c for c in commands if not _uses_audit_oc(c[1], oc_spec)]
+    return [lane for lane in [logs_in, *(rest[i::LANES] for i in range(LANES))] if lane]
 
 
-def _uses_audit_oc(argv: Sequence[str]) -> bool:
+def _uses_audit_oc(argv: Sequence[str], oc_spec: str) -> bool:
     args = [a for a in argv if a != "--debug"]
     if not args or args[0] not in ("status", "campaign") or "--help" in args:
         return False
@@ -381,7 +458,9 @@ def _uses_audit_oc(argv: Sequence[str]) -> bool:
         return args[args.index("--profile") + 1] == "audit"
     if "--provider" in args:
         return args[args.index("--provider") + 1] == "oc"
-    return not (args[0] == "campaign" and args[1] in ("plan", "apply", "journal"))
+    if args[0] == "campaign" and args[1] in ("plan", "apply"):
+        return oc_spec in args  # a spec reads (and applies to) its own platform
+    return not (args[0] == "campaign" and args[1] == "journal")
 
 
 def _serve_sim_briefly(world: World) -> None:
@@ -409,18 +488,26 @@ def _serve_sim_briefly(world: World) -> None:
 
 def test_every_cli_command_keeps_secrets_and_tokens_out(world: World) -> None:
     inputs, specs = world.inputs, world.specs
-    sequential: list[Command] = [
+    first: list[Command] = [
         ("profiles list (none)", ["profiles", "list"], 0),
+        # The first profile added becomes the default: audit, before any other.
         ("profiles add audit", ["profiles", "add", "audit", "--from", str(inputs / "audit.toml")], 0),
-        ("profiles add broken", ["profiles", "add", "broken", "--from", str(inputs / "broken.toml")], 0),
-        ("profiles add plain-invalid",
-         ["profiles", "add", "plain", "--from", str(inputs / "plain-invalid.toml")], 2),
-        ("profiles add plain", ["profiles", "add", "plain", "--from", str(inputs / "plain.toml")], 0),
-        ("profiles add audit again",
-         ["profiles", "add", "audit", "--from", str(inputs / "audit.toml")], 2),
     ]  # fmt: skip
-    for command in sequential:
+    for command in first:
         _run(world, *command)
+    _run_lanes(
+        world,
+        [
+            [("profiles add broken",
+              ["profiles", "add", "broken", "--from", str(inputs / "broken.toml")], 0)],
+            [("profiles add plain-invalid",  # refused as invalid (plain does not exist yet)
+              ["profiles", "add", "plain", "--from", str(inputs / "plain-invalid.toml")], 2),
+             ("profiles add plain",
+              ["profiles", "add", "plain", "--from", str(inputs / "plain.toml")], 0)],
+            [("profiles add audit again",
+              ["profiles", "add", "audit", "--from", str(inputs / "audit.toml")], 2)],
+        ],
+    )  # fmt: skip
 
     read_only: list[Command] = [
         ("profiles list", ["profiles", "list"], 0),
@@ -453,8 +540,7 @@ def test_every_cli_command_keeps_secrets_and_tokens_out(world: World) -> None:
         ("--help", ["--help"], 0),
         ("--version", ["--version"], 0),
     ]
-    _run_lanes(world, _oc_lane(read_only))
-    _serve_sim_briefly(world)
+    _run_lanes(world, _oc_lane(world, read_only), lambda: _serve_sim_briefly(world))
 
     applied = _run_lanes(  # one lane per platform: only one of them logs in to oc
         world,
@@ -473,29 +559,26 @@ def test_every_cli_command_keeps_secrets_and_tokens_out(world: World) -> None:
     assert all(created.values()), created
     ts_campaign, oc_campaign = created[TS][0], created[OC][0]
 
-    _run_lanes(
+    lanes = _oc_lane(
         world,
-        _oc_lane(
-            [
-                ("campaign list", ["campaign", "list"], 0),
-                ("--debug campaign list", ["--debug", "campaign", "list"], 0),
-                ("campaign journal", ["campaign", "journal"], 0),
-                ("campaign show ts", ["campaign", "show", ts_campaign], 0),
-                (
-                    "campaign show oc",
-                    ["campaign", "show", oc_campaign, "--provider", "oc", "--all"],
-                    0,
-                ),
-            ]
-        ),
+        [
+            ("campaign list", ["campaign", "list"], 0),
+            ("--debug campaign list", ["--debug", "campaign", "list"], 0),
+            ("campaign journal", ["campaign", "journal"], 0),
+            ("campaign show ts", ["campaign", "show", ts_campaign], 0),
+            ("campaign show oc", ["campaign", "show", oc_campaign, "--provider", "oc", "--all"], 0),
+        ],
     )
-    for command in [
+    removal: list[Command] = [  # plain is not the default: nothing else here reads it
+        ("profiles remove plain", ["profiles", "remove", "plain"], 0),
+        ("profiles list after remove", ["profiles", "list"], 0),
+    ]
+    _run_lanes(world, [*lanes, removal])
+    for command in [  # after the shows; the default profile changes last
         ("campaign cancel ts", ["campaign", "cancel", "--yes", ts_campaign, "--provider", "ts"], 0),
         ("campaign journal after cancel", ["campaign", "journal"], 0),
         ("profiles default broken", ["profiles", "default", "broken"], 0),
         ("profiles default audit", ["profiles", "default", "audit"], 0),
-        ("profiles remove plain", ["profiles", "remove", "plain"], 0),
-        ("profiles list after remove", ["profiles", "list"], 0),
     ]:
         _run(world, *command)
 

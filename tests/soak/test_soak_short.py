@@ -4,13 +4,16 @@ The real console (``make_app``, headless, its own scheduler and workers) against
 simulator in a child process on 127.0.0.1, every platform failing 20 % of requests at
 random, a refresh every 2 s and campaign creation through the campaign service during the
 faults, then faults off and the recovery, the journal against the simulator's jobs and
-the RSS trend. The short form (``SoakConfig.short()``, about 40 s) trades length for a
-smaller fleet and more frequent campaign attempts; the full 10-minute run is
-``uv run python benchmarks/soak.py``. The other tests check the judges on made-up runs.
+the RSS trend. The short form (``SoakConfig.short()``, about 30 s: 25 s from the start
+to the end of the faults) trades length for a smaller fleet and more frequent campaign
+attempts, and leaves OceanConnect's 60-second call window (its budget, and the wait its
+throttling answer implies) to the full 10-minute run, ``uv run python benchmarks/soak.py``;
+see ``SoakConfig.short``. The other tests check the judges on made-up runs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import sys
 from pathlib import Path
@@ -39,13 +42,18 @@ async def test_soak_short_form_meets_every_pass_criterion(tmp_path: Path) -> Non
     report = soak.report(result)
 
     # The run exercised what it claims: faults on every platform, refreshes under them,
-    # campaign creation on every platform, and at least one creation that was sent.
+    # campaign creation on every platform, and at least one creation that was sent and
+    # ended while the faults were on (not one that finished after they stopped).
     assert sum(result.injected.values()) >= 50, report
     assert set(result.requests) == KINDS and all(result.requests.values()), report
     assert all(s["during_faults"] >= 1 for s in result.refresh_stats.values()), report
     providers = {a.provider for a in result.attempts if a.outcome != "skipped"}
     assert len(providers) == len(KINDS), report
-    sent = [a for a in result.attempts if a.outcome in ("created", "unknown", "partial")]
+    sent = [
+        a
+        for a in result.attempts
+        if a.outcome in ("created", "unknown", "partial") and not a.after_stop
+    ]
     assert sent, report
     assert len(result.recovery) == len(KINDS), report
     assert result.phases["faults_s"] >= 15, report
@@ -61,6 +69,48 @@ async def test_soak_short_form_meets_every_pass_criterion(tmp_path: Path) -> Non
     failed = [f"{c.name}: {c.figure} (limit {c.limit})" for c in result.criteria if not c.ok]
     assert not failed, "\n".join(failed) + "\n\n" + report
     assert result.passed
+
+
+def test_short_form_spares_only_oceanconnects_throttle() -> None:
+    """The short form's fault spec: chaos on every platform; on OceanConnect every chaos
+    kind a spec can name but the throttle, at the chaos's share each."""
+    from fota_tui.models import ProviderKind
+    from fota_tui.sim.faults import _CHAOS, FaultInjector
+
+    soak = load_soak()
+    assert set(soak.CHAOS_KINDS) == set(_CHAOS)
+    assert set(soak.OC_CHAOS_KINDS) == set(_CHAOS) - {"throttle", "slow"}
+    full = soak.SoakConfig()
+    assert full.fault_spec == "*:chaos=0.2" and full.oc_throttle
+    assert full.oc_calls_per_minute is None and full.drain_timeout is None
+    short = soak.SoakConfig.short()
+    rates = FaultInjector.from_spec(short.fault_spec).rates
+    oc = rates.pop(ProviderKind.OCEANCONNECT)
+    assert all(r == {"chaos": 0.2} for r in rates.values()) and len(rates) == 3
+    assert oc.pop("chaos") == 0 and "throttle" not in oc
+    assert oc == dict.fromkeys(soak.OC_CHAOS_KINDS, pytest.approx(0.2 / 7, rel=1e-3))
+
+
+async def test_the_drain_is_time_boxed_and_names_what_is_still_running() -> None:
+    soak = load_soak()
+    driver = soak.CampaignDriver(None, None, soak.SoakConfig.short(), now=None)
+    release = asyncio.Event()
+    quick = asyncio.create_task(asyncio.sleep(0))
+    slow = asyncio.create_task(release.wait())
+    hung = asyncio.create_task(asyncio.Event().wait())
+    driver._tasks = {"quick": quick, "slow": slow, "hung": hung}
+    driver._started = {quick: ("quick", 0.0), slow: ("slow", 1.0), hung: ("hung", 2.0)}
+    driver.clock = lambda: 10.0
+
+    still = await driver.drain(0.05)
+    assert set(still) == {slow, hung} and not slow.cancelled()  # named, not cancelled
+    assert driver.describe(still, 10.0) == [
+        "slow: started 9.0 s before",
+        "hung: started 8.0 s before",
+    ]
+    release.set()
+    assert await driver.finish(0.2) == ["hung: started 8.0 s before"]
+    assert slow.done() and not slow.cancelled() and hung.cancelled()
 
 
 # --- the judges, on made-up runs (fast; they show each criterion can fail) -------------
