@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import shutil
 import sys
 from collections.abc import Callable
@@ -70,6 +71,20 @@ def _width(args: argparse.Namespace) -> int | None:
     return 80
 
 
+def _fit_screen(text: str) -> str:
+    """A report taller than the terminal is cut to it, saying how to see the rest: a
+    redraw in place cannot scroll, and scrolled lines would pile up in the scrollback."""
+    height = shutil.get_terminal_size((80, 24)).lines
+    lines = text.splitlines()
+    if len(lines) < height:
+        return text
+    kept = lines[: height - 2]
+    note = (
+        f"… {len(lines) - len(kept)} more lines: narrow with --state / --provider, or --format csv"
+    )
+    return "\n".join([*kept, note]) + "\n"
+
+
 def run(args: argparse.Namespace) -> int:
     from fota_tui.services import status_report
 
@@ -85,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         )
     renderers: dict[str, Callable[[status_report.StatusReport], str]] = {
         "table": partial(status_report.render_table, width=_width(args)),
-        "json": status_report.render_json,
+        "json": partial(status_report.render_json, compact=args.watch is not None),
         "csv": status_report.render_csv,
     }
     render = renderers[args.format]
@@ -100,10 +115,9 @@ def run(args: argparse.Namespace) -> int:
         report = await status_report.collect(
             profile, transport=transport, providers=args.provider, states=states, groups=groups
         )
-        text = render(report)
-        if args.watch is not None and args.format == "json":
-            text = text.replace("\n", " ").rstrip() + "\n"  # one object per line
+        text = render(report)  # under --watch, json is one object per line
         if args.watch is not None and args.format == "table" and sys.stdout.isatty():
+            text = _fit_screen(text)
             # Redrawn in place (home, each line cleared to its end, the rest cleared):
             # no blank frame between two reports. Our own controls, past the
             # platform-text boundary on purpose; the report's text still goes through it.
@@ -132,3 +146,15 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(loop())
     except KeyboardInterrupt:
         return 0
+    except BrokenPipeError:  # the reader went away (| head): nothing more to say
+        _silence_stdout()
+        return 0
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe, the final flush must not fail again."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

@@ -294,7 +294,7 @@ def _make_term(key: str | None, value: str, negate: bool) -> Term:
             if _state_set(v) is None:
                 raise QueryError(
                     f"unknown state '{v}' in 'state:'; valid states are {_STATE_WORDS}, "
-                    "or active, terminal, none",
+                    "or active, terminal, attention, none",
                     key=key,
                     term=f"{key}:{value}",
                 )

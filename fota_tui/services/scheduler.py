@@ -85,15 +85,19 @@ class RefreshScheduler:
         now = self.monotonic()
         self.schedules = {name: ProviderSchedule(due=now) for name in self.clients}
         self.paused = False
+        self._once: set[str] = set()  # providers to refresh once while paused
         self._wake = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[None]] = {}  # refreshes started by ``run``
 
     # -- control -------------------------------------------------------------
     def refresh_now(self, provider: str | None = None) -> None:
+        """Refresh now; while paused, once, and polling stays paused."""
         now = self.monotonic()
         for name, schedule in self.schedules.items():
             if provider in (None, name):
                 schedule.due = now
+                if self.paused:
+                    self._once.add(name)
         self._wake.set()
 
     def pause(self) -> None:
@@ -127,8 +131,9 @@ class RefreshScheduler:
         try:
             while True:
                 self._wake.clear()  # before starting, so a wake-up meanwhile is not lost
-                if not self.paused:
-                    for name in self._due():
+                for name in self._due():
+                    if not self.paused or name in self._once:
+                        self._once.discard(name)
                         self._start(name)
                 waiting = [s.due for s in self.schedules.values() if not s.running]
                 if self.paused or not waiting:  # a refresh ending wakes the loop

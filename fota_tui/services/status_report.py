@@ -16,8 +16,10 @@ from fota_tui.errors import ConfigError, FotaError, ProviderError
 from fota_tui.models import Campaign, UpgradeState, utcnow
 from fota_tui.providers.base import GroupSource
 from fota_tui.providers.registry import build_client
+from fota_tui.services.campaign_query import sort_campaigns
 from fota_tui.services.export import format_time, row_record, write_csv
 from fota_tui.services.fleet import FleetRow, derive_rows
+from fota_tui.services.query import sort_rows
 from fota_tui.services.snapshot import ProviderSnapshot, fetch_snapshot
 from fota_tui.text import fit, json_text
 
@@ -220,7 +222,8 @@ def render_table(report: StatusReport, width: int | None = 80) -> str:
     )
     warnings = [f"! {w}" for p in report.providers for w in p.warnings]
     out += warnings
-    campaigns = report.campaigns
+    # The table reads like the console: problems first (files keep a stable order).
+    campaigns = sort_campaigns(report.campaigns, "attention")
     if campaigns:
         out += [
             "",
@@ -242,7 +245,7 @@ def render_table(report: StatusReport, width: int | None = 80) -> str:
                 grow=0,
             ),
         ]
-    rows = report.rows
+    rows = sort_rows(report.rows, "attention")
     shown = rows if report.states or len(rows) <= DEVICE_ROWS_IN_TABLE else []
     if shown:
         out += [
@@ -269,8 +272,9 @@ def render_table(report: StatusReport, width: int | None = 80) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_json(report: StatusReport) -> str:
-    return json_text(report.to_json(), indent=2) + "\n"
+def render_json(report: StatusReport, *, compact: bool = False) -> str:
+    """Indented, or one line (``compact``: one object per line under ``--watch``)."""
+    return json_text(report.to_json(), indent=None if compact else 2) + "\n"
 
 
 def render_csv(report: StatusReport) -> str:

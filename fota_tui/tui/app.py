@@ -343,9 +343,7 @@ class FotaApp(App[int]):
 
     def action_refresh(self) -> None:
         if self.session.running:
-            if self.session.paused:
-                self.session.toggle_pause()
-            self.session.refresh_now()
+            self.session.refresh_now()  # while paused: once, and it stays paused
         else:
             self.run_worker(self.session.refresh(), exit_on_error=False, group="refresh")
         self._status_changed()
@@ -422,6 +420,7 @@ class FotaApp(App[int]):
         await self._pop_to_dashboard()
         dashboard = self.dashboard()
         dashboard.panel.set_filter(filter_text)
+        dashboard.table.action_cursor_first()
         dashboard.table.focus()
 
     def open_provider(self, provider: str) -> None:

@@ -502,7 +502,7 @@ def test_real_console_in_tmux_never_forwards_hostile_sequences(
         )
         tmux.press_until(session, "Escape", lambda s: "devices ·" in s and "device id" not in s)
         tmux.keys(session, "c")
-        screens.append(tmux.wait_for(session, lambda s: "Campaigns " in s and "Failed" in s))
+        screens.append(tmux.wait_for(session, lambda s: "Campaigns " in s and "Fail+exp" in s))
         colored = tmux.capture(session, escapes=True)
         text = "\n".join(screens)
         for fragment in ("[bold", "␛]52;c;", "固件", "[@cli"):

@@ -382,3 +382,52 @@ async def test_relative_times_show_their_date_as_you_type(provider: str, zone: b
         start.value = ""
         await pilot.pause()
         assert "+30m" in str(start.parent.query_one(".wf-hint", Static).render())  # type: ignore[union-attr]
+
+
+async def test_r_while_paused_refreshes_once_and_stays_paused() -> None:
+    h = sim_app()
+    async with h.app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, h.app)
+        await pilot.press("p")
+        assert h.app.session.paused
+        before = {v.name: v.fetched_at for v in h.app.session.provider_views()}
+        h.clock.advance(30)
+        await pilot.press("r")
+        await settle(pilot, h.app)
+        after = {v.name: v.fetched_at for v in h.app.session.provider_views()}
+        assert all(after[n] != before[n] for n in before)  # it refreshed
+        assert h.app.session.paused and h.app.session.refresh_state == "paused"
+
+
+async def test_bang_narrows_the_filter_in_use_and_opens_at_the_top() -> None:
+    h = sim_app()
+    async with h.app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, h.app)
+        screen = h.app.screen
+        assert isinstance(screen, DashboardScreen)
+        screen.panel.set_filter("provider:aovx-demo")
+        await pilot.press("G")  # far down
+        assert screen.table.cursor_row is screen.table.rows[-1]
+        await pilot.press("exclamation_mark")
+        assert screen.table.filter_query.text == "provider:aovx-demo state:attention"
+        rows = screen.table.rows
+        assert rows and {r.provider for r in rows} == {"aovx-demo"}
+        assert {r.state for r in rows} <= {*BAD, UpgradeState.UNKNOWN}
+        assert screen.table.cursor_row is rows[0]  # the newest failure, not an old row
+        await pilot.press("exclamation_mark")
+        assert screen.table.filter_query.text == "provider:aovx-demo"
+        await pilot.press("g")
+        assert screen.table.cursor_row is screen.table.rows[0]
+
+
+async def test_header_says_how_many_providers_fail_while_polling_is_live() -> None:
+    h = sim_app()
+    cfg = h.demo.profile.providers[2]
+    async with h.app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, h.app)
+        h.demo.simulator.faults.set(cfg.kind, malformed=1.0)
+        await pilot.press("r")
+        await settle(pilot, h.app)
+        h.app._status_changed()
+        state = h.app.screen.query_one(StatusHeader).query_one("#hdr-state", Static)
+        assert "1/4 failing" in str(state.render()) and state.has_class("-failing")

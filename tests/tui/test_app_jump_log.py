@@ -118,3 +118,22 @@ async def test_palette_lists_jump_log_providers_and_campaign_operations() -> Non
         await pilot.press("c")
         titles = {c.title for c in h.app.get_system_commands(h.app.screen)}
         assert {"Cancel campaign", "Retry failed"} <= titles
+
+
+async def test_enter_takes_the_completion_shown_and_a_provider_prefix_is_enough() -> None:
+    h = sim_app()
+    async with h.app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, h.app)
+        named = next(c for c in h.app.session.campaigns() if c.name and c.name.isascii())
+        await pilot.press("colon", *named.name[:6])
+        await pilot.pause()
+        await pilot.press("enter")  # no →: Enter takes what the prompt shows
+        await pilot.pause()
+        assert isinstance(h.app.screen, CampaignDetailScreen)
+        await pilot.press("d")
+        await _jump(pilot, "provider oceanc")
+        assert isinstance(h.app.screen, ProviderScreen)
+        await pilot.press("d")
+        await _jump(pilot, "provider nope")
+        error = str(h.app.screen.query_one("#jump-error", Static).render())
+        assert "Providers: thingspace-demo" in error

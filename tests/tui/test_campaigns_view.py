@@ -40,7 +40,7 @@ async def test_problems_first_with_a_failed_column_and_counts_in_the_title() -> 
         assert f"Campaigns {len(shown)}" in summary
         assert f"{len(failing)} with failures" in summary and "problems first" in summary
         header = str(screen.query_one("#campaign-header", Static).render())
-        assert "Failed" in header
+        assert "Fail+exp" in header
         first = str(screen.option_list.get_option_at_index(0).prompt)
         assert f" {failed_count(shown[0])} " in first
 

@@ -87,7 +87,7 @@ def test_the_glance_at_80x24_in_a_16_colour_terminal(tmp_path: Path) -> None:
         tmux.wait_for(session, lambda s: "Jump to" in s)
         tmux.keys(session, "campaigns", literal=True)
         tmux.keys(session, "Enter")
-        tmux.wait_for(session, lambda s: "Campaigns " in s and "Failed" in s)
+        tmux.wait_for(session, lambda s: "Campaigns " in s and "Fail+exp" in s)
         tmux.keys(session, "q")
         assert wait_for_file(done) == "0"
     finally:

@@ -98,7 +98,7 @@ class ActivityScreen(FotaScreen):
         self._shown = log.version
         box = self.query_one("#activity", Static)
         box.border_title = f"Activity · {len(log.entries)} (newest first)"
-        box.update(activity_lines(list(log.entries), self.fota.now()))
+        box.update(activity_lines(list(log.entries), self.fota.clock.now()))  # as stamped
 
     def tick(self) -> None:
         self.update_header()

@@ -37,15 +37,15 @@ from fota_tui.tui.widgets.status_header import StatusHeader
 from fota_tui.tui.widgets.table_render import ColumnSpec, Layout, fit, layout_columns
 
 CAMPAIGN_COLUMNS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("provider", "Provider", 6, 14, drop=3),
+    ColumnSpec("provider", "Provider", 6, 14, drop=2),
     ColumnSpec("campaign", "Campaign", 8, 14),
-    ColumnSpec("name", "Name", 8, 20, grow=2, drop=4),
+    ColumnSpec("name", "Name", 8, 20, grow=2, drop=1),
     ColumnSpec("state", "State", 11, 11),
     ColumnSpec("progress", "Progress", 8, 14, grow=1),
     ColumnSpec("done", "Done", 7, 11, align="right"),
-    ColumnSpec("failed", "Failed", 6, 7, align="right"),
-    ColumnSpec("schedule", "Schedule", 11, 23, drop=1),
-    ColumnSpec("firmware", "Firmware", 9, 19, grow=1, drop=2),
+    ColumnSpec("failed", "Fail+exp", 8, 8, align="right"),  # failed and expired devices
+    ColumnSpec("schedule", "Schedule", 11, 23, drop=4),
+    ColumnSpec("firmware", "Firmware", 9, 19, grow=1, drop=3),
 )
 _SEP = "\x1f"
 CAMPAIGN_FILTER_HELP = (
@@ -220,10 +220,11 @@ class CampaignsScreen(FotaScreen):
         ]
         if failing:
             parts.append(Content.styled(f"{failing} with failures", "bold $text-error"))
-        if self.order == "attention" and not self.reverse:
-            parts.append(Content("problems first"))
-        else:
-            parts.append(Content(f"sort {self.order} {'▼' if self.reverse else '▲'}"))
+        if self.order == "attention":
+            parts.append(Content("problems last" if self.reverse else "problems first"))
+        else:  # most failures and newest first are descending orders
+            descending = (self.order in ("failed", "schedule")) != self.reverse
+            parts.append(Content(f"sort {self.order} {'▼' if descending else '▲'}"))
         if self.filter:
             parts.append(Content("filter ") + literal(self.filter.text))
         return Content(" · ").join(parts)
@@ -376,7 +377,7 @@ class CampaignDetailScreen(FotaScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.update_header(full=True)
-        self.panel.table.sort_by("device")  # platforms list campaign devices in no fixed order
+        self.panel.table.sort_by("attention")  # its failures first, as on the dashboard
         self.show_summary()
         self.load()
 

@@ -115,9 +115,15 @@ class DashboardScreen(FotaScreen):
         self.grid.display = not self.grid.display
 
     def action_attention(self) -> None:
-        """Toggle the rows that need attention only (failed, expired, unknown)."""
-        showing = self.table.filter_query.text == ATTENTION_FILTER
-        self.panel.set_filter("" if showing else ATTENTION_FILTER)
+        """Only the rows that need attention (failed, expired, unknown), on top of the
+        filter in use; again to take that term away. The view opens at its top."""
+        words = self.table.filter_query.text.split()
+        if ATTENTION_FILTER in words:
+            words = [w for w in words if w != ATTENTION_FILTER]
+        else:
+            words.append(ATTENTION_FILTER)
+        self.panel.set_filter(" ".join(words))
+        self.table.action_cursor_first()
         self._bindings_changed()
 
     def action_clear_filter(self) -> None:

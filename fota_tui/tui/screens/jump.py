@@ -56,6 +56,10 @@ def resolve_jump(session: ConsoleSession, text: str) -> Jump | None:
     for provider in session.provider_names:
         if provider.lower() == name:
             return Jump("provider", provider)
+    if wanted.startswith("provider "):  # a prefix naming one provider is enough
+        matches = [p for p in session.provider_names if p.lower().startswith(name)]
+        if len(matches) == 1:
+            return Jump("provider", matches[0])
     for row in session.store:
         if wanted in (row.device_id.lower(), (row.imei or "").lower()):
             return Jump("device", row.device_id, row.key)
@@ -77,7 +81,7 @@ class JumpPrompt(ModalScreen[Jump | None]):
         border: round $accent; background: $surface; padding: 0 1;
     }
     JumpPrompt #jump-hint { color: $text-muted; }
-    JumpPrompt #jump-error { color: $text-error; }
+    JumpPrompt #jump-error { color: $text-error; height: auto; max-height: 3; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
@@ -99,10 +103,20 @@ class JumpPrompt(ModalScreen[Jump | None]):
 
     @on(Input.Submitted, "#jump-input")
     def _submitted(self, event: Input.Submitted) -> None:
+        """What was typed, else the completion shown (Enter takes what you see)."""
         event.stop()
+        field = self.query_one("#jump-input", Input)
         jump = resolve_jump(self.session, event.value)
+        suggestion = field._suggestion  # the completion on screen, if any
+        if suggestion and (jump is None or jump.kind == "filter"):
+            jump = resolve_jump(self.session, suggestion) or jump  # a named thing wins
         if jump is None:
-            error = f"Nothing here is named {event.value.strip()!r}." if event.value.strip() else ""
+            typed = event.value.strip()
+            shown = typed if len(typed) <= 40 else typed[:39] + "…"
+            hint = ""
+            if typed.lower().startswith("provider"):
+                hint = f" Providers: {', '.join(self.session.provider_names)}."
+            error = f"Nothing here is named {shown!r}.{hint}" if typed else ""
             self.query_one("#jump-error", Static).update(error)
             return
         self.dismiss(jump)

@@ -32,7 +32,7 @@ def provider_facts(v: ProviderView, now: datetime) -> Content:
     lines = [
         _fact("platform", v.kind.label),
         _fact("health", Content.styled(word + (" (STALE)" if v.stale else ""), style)),
-        _fact("auth", Content.styled(auth_word, auth_style)),
+        _fact("authentication", Content.styled(auth_word.removeprefix("auth "), auth_style)),
         _fact("last good refresh", when_label(v.last_good, now)),
         _fact("data from", when_label(v.fetched_at, now) + (" (cache)" if v.from_cache else "")),
         _fact("failures in a row", str(v.failures)),
@@ -110,7 +110,7 @@ class ProviderScreen(FotaScreen):
         self.show()
 
     def show(self) -> None:
-        now = self.fota.now()
+        now = self.session.clock.now()  # the clock the session stamps refreshes with
         view = self.session.provider_view(self.provider, now)
         facts = self.query_one("#provider-facts", Static)
         facts.border_title = literal(f"{view.name} · {view.kind.label}")

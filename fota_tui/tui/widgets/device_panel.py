@@ -150,8 +150,8 @@ class DevicePanel(Vertical):
         if selected:
             hidden = table.hidden_selected()
             parts.append(f"{selected:,} selected" + (f" ({hidden:,} hidden)" if hidden else ""))
-        if table.sort_column == "attention" and not table.sort_reverse:
-            parts.append("problems first")
+        if table.sort_column == "attention":
+            parts.append("problems last" if table.sort_reverse else "problems first")
         elif table.sort_column:
             parts.append(f"sort {table.sort_column} {'▼' if table.sort_reverse else '▲'}")
         if table.filter_query:

@@ -73,8 +73,8 @@ class DeviceTable(ScrollView, can_focus=True):
         Binding("down,j", "cursor_down", "Down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home,ctrl+home", "cursor_first", "First", show=False),
-        Binding("end,ctrl+end", "cursor_last", "Last", show=False),
+        Binding("home,ctrl+home,g", "cursor_first", "First", show=False),
+        Binding("end,ctrl+end,G", "cursor_last", "Last", show=False),
         Binding("space", "toggle_select", "Select"),
         Binding("a", "select_visible", "Select all"),
         Binding("A", "clear_selection", "Clear selection"),
@@ -535,6 +535,7 @@ class DeviceTable(ScrollView, can_focus=True):
         current = self._model.sort_column
         index = names.index(current) + 1 if current in names else 0
         self.sort_by(names[index % len(names)])
+        self.action_cursor_first()  # a new order is read from its top
 
     def action_reverse_sort(self) -> None:
         current = self._model.sort_column

@@ -28,7 +28,7 @@ class StatusHeader(Horizontal):
         &.-production { background: $error; color: $text; }
         &.-staging { background: $warning-muted; }
         #hdr-fleet { width: auto; padding: 0 1; text-wrap: nowrap; }
-        #hdr-crumbs { width: auto; max-width: 50%; text-wrap: nowrap; text-overflow: ellipsis;
+        #hdr-crumbs { width: auto; max-width: 30%; text-wrap: nowrap; text-overflow: ellipsis;
                       color: $text-accent; }
         #hdr-title { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; padding: 0 1; }
         #hdr-env, #hdr-ro { width: auto; padding: 0 1; text-style: bold; }
@@ -40,6 +40,7 @@ class StatusHeader(Horizontal):
         #hdr-state.-paused { color: $text-warning; text-style: bold; }
         #hdr-state.-refreshing { color: $text-accent; }
         #hdr-state.-live { color: $text-success; }
+        #hdr-state.-failing { color: $text-error; text-style: bold; }
         &.-production #hdr-state { color: $text; }
     }
     """
@@ -87,11 +88,16 @@ class StatusHeader(Horizontal):
             "refreshing": "↻ refreshing",
             "stopped": "○ stopped",
         }[state]
-        cached = [v for v in session.provider_views() if v.from_cache]
+        views = session.provider_views()
+        cached = [v for v in views if v.from_cache]
         if cached:
             oldest = max((v.age or 0.0) for v in cached)
             label += f" · cached {age_label(oldest)}"
+        failing = sum(1 for v in views if v.stale)
+        if failing:  # live polling is not live data: say how many panes are stale
+            label += f" · {failing}/{len(views)} failing"
         widget = self.query_one("#hdr-state", Static)
+        widget.set_class(bool(failing), "-failing")
         for name in ("live", "paused", "refreshing", "stopped"):
             widget.set_class(state == name, f"-{name}")
         shown = str(widget.content)
@@ -118,9 +124,9 @@ def fleet_totals(counts: dict[UpgradeState, int], *, narrow: bool = False) -> Co
     in_flight = sum(counts.get(s, 0) for s in ACTIVE_STATES)
     parts = [
         (counts.get(UpgradeState.FAILED, 0), "✗", "failed", "bold $text-error"),
-        (counts.get(UpgradeState.EXPIRED, 0), "⌛", "expired", "$text-warning"),
+        (counts.get(UpgradeState.EXPIRED, 0), "⌛", "expired", "$text-error"),
         (counts.get(UpgradeState.UNKNOWN, 0), "?", "unknown", "$text-warning"),
-        (in_flight, "↻", "in flight", "$text-accent"),
+        (in_flight, "↻", "in flight", "$text-primary"),
         (counts.get(UpgradeState.SUCCEEDED, 0), "✓", "ok", "$text-success"),
     ]
     shown = [
