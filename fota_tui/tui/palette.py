@@ -80,6 +80,7 @@ CAMPAIGN_OPS = (
 
 def screen_commands(screen: Any) -> Iterable[tuple[str, str, Callable[[], Any]]]:
     """Palette entries for the actions of the screen the palette was opened on."""
+    from fota_tui.services.query import SORT_COLUMNS
     from fota_tui.tui.screens.campaign_ops import campaign_op_allowed
     from fota_tui.tui.screens.campaigns import CampaignDetailScreen, CampaignsScreen
     from fota_tui.tui.screens.dashboard import DashboardScreen
@@ -103,18 +104,10 @@ def screen_commands(screen: Any) -> Iterable[tuple[str, str, Callable[[], Any]]]
             table.action_select_visible,
         )
         yield "Clear selection", "Deselect every row (A)", table.action_clear_selection
-        for column in (
-            "provider",
-            "device",
-            "model",
-            "firmware",
-            "state",
-            "campaign",
-            "reason",
-            "updated",
-        ):
+        titles = {"attention": "Sort problems first", "updated": "Sort by age"}
+        for column in SORT_COLUMNS:
             yield (
-                f"Sort by {column}",
+                titles.get(column, f"Sort by {column}"),
                 "Sort the device table (s cycles, S reverses)",
                 partial(table.sort_by, column),
             )

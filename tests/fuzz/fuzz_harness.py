@@ -675,6 +675,10 @@ def check_error_status(status: int, outcome: str, value: Any, body: bytes = b"")
         assert isinstance(value, ProviderAuthError | ProviderRateLimited), describe(value)
 
 
+PLAIN_STATUSES = [200, 201, 204, 299, 400, 401, 403, 404, 408, 409, 418, 429, 500, 502, 503, 599]
+"""HTTP statuses for platforms without an error envelope (errors come from the status)."""
+
+
 def check_plain_decode(body: bytes, outcome: str, value: Any) -> None:
     """The 2xx oracle of a platform without an error envelope: an empty body is None, any
     JSON comes back as it is, anything else is a protocol error."""
