@@ -432,14 +432,16 @@ _ATTENTION_RANK = {
 assert len(_ATTENTION_RANK) == len(STATE_ORDER) + 1
 
 
-def attention_key(row: FleetRow) -> tuple[int, float]:
-    """Ascending means more urgent: (group, time) with rows without a time last."""
+def attention_key(row: FleetRow) -> tuple[int, float, str, str]:
+    """Ascending means more urgent: (group, time), rows without a time last; then
+    provider and device id, so the order is total and never depends on which listing
+    arrived first."""
     rank, newest = _ATTENTION_RANK[id(row.state)]
     when = row.updated_at
     if when is None:
-        return rank, float("inf")
+        return rank, float("inf"), row.provider, row.device_id
     stamp = when.timestamp()
-    return rank, -stamp if newest else stamp
+    return rank, -stamp if newest else stamp, row.provider, row.device_id
 
 
 def _check_column(column: str) -> str:

@@ -170,3 +170,27 @@ def test_a_late_provider_lands_in_listing_order_whatever_order_listings_arrive()
         ]
         assert store.providers() == ["ts", "ax"]
     assert orders[0] == orders[1]
+
+
+def test_problems_first_is_a_total_order_whatever_order_listings_arrive() -> None:
+    """Equal urgency and time across providers: the order still does not depend on
+    which provider's listing arrived first (provider, then device id, break ties)."""
+    when = T0 + timedelta(hours=1)
+
+    def listing(provider: str) -> list[FleetRow]:
+        return [
+            FleetRow(provider, ProviderKind.AOVX, f"{provider}-{i}", state=state, updated_at=at)
+            for i, (state, at) in enumerate(
+                [(UpgradeState.FAILED, when), (UpgradeState.QUEUED, None), (None, None)] * 3
+            )
+        ]
+
+    orders = []
+    for arrival in (["a", "b", "c"], ["c", "a", "b"], ["b", "c", "a"]):
+        store = FleetStore(["a", "b", "c"])
+        model = TableModel(store)
+        model.sort_by("attention")
+        for provider in arrival:  # later ones are merged in, not rebuilt
+            model.apply(store.replace_provider_rows(provider, listing(provider)))
+        orders.append([r.key for r in model.rows])
+    assert orders[0] == orders[1] == orders[2]
