@@ -504,6 +504,15 @@ def test_real_console_in_tmux_never_forwards_hostile_sequences(
         tmux.keys(session, "c")
         screens.append(tmux.wait_for(session, lambda s: "Campaigns " in s and "Fail+exp" in s))
         colored = tmux.capture(session, escapes=True)
+        # The devices whose platform text carries markup, whatever order puts first.
+        tmux.keys(session, "d")
+        tmux.wait_for(session, lambda s: "devices ·" in s and "Campaigns " not in s)
+        tmux.press_until(session, "Escape", lambda s: "filter provider:" not in s)
+        tmux.keys(session, "/")
+        tmux.wait_for(session, lambda s: "filter: free text" in s)
+        tmux.keys(session, "bold", literal=True)
+        tmux.keys(session, "Enter")
+        screens.append(tmux.wait_for(session, lambda s: "filter bold" in s))
         text = "\n".join(screens)
         for fragment in ("[bold", "␛]52;c;", "固件", "[@cli"):
             assert fragment in text, fragment

@@ -189,7 +189,8 @@ class CampaignsScreen(FotaScreen):
     def rebuild(self) -> None:
         """Redraw every line, keeping the highlighted campaign."""
         options = self.option_list
-        width = max(options.scrollable_content_region.width, 40)
+        # Before its first layout the list has no width: lay out for the screen's.
+        width = max(options.scrollable_content_region.width or self.app.size.width - 2, 40)
         layout = layout_columns(width, CAMPAIGN_COLUMNS)
         self.query_one("#campaign-header", Static).update(header_line(layout))
         highlighted = options.highlighted_option
