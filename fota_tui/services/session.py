@@ -42,6 +42,7 @@ from fota_tui.models import (
     AuthState,
     Campaign,
     CampaignDetail,
+    Capabilities,
     Device,
     DeviceUpgrade,
     ProviderKind,
@@ -582,6 +583,13 @@ class ConsoleSession:
         if snap is None:
             return None
         return next((c for c in snap.campaigns if c.campaign_id == campaign_id), None)
+
+    def capabilities(self, provider: str) -> Capabilities | None:
+        """What ``provider``'s platform can do; None when its client could not open."""
+        try:
+            return self.client(provider).capabilities
+        except FotaError:
+            return None
 
     def client(self, provider: str) -> ProviderClient:
         """The live client of a provider (``UsageError`` if it failed to build)."""

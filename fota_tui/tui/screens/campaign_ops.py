@@ -29,7 +29,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static, TextArea
 
 from fota_tui.errors import FotaError
-from fota_tui.models import Campaign, CampaignSpec, Capabilities, ProviderKind
+from fota_tui.models import Campaign, CampaignSpec, ProviderKind
 from fota_tui.services.campaigns import Problem
 from fota_tui.services.campaigns.operations import NO_CANCEL
 from fota_tui.services.campaigns.problems import problem
@@ -68,13 +68,6 @@ class OpTarget:
 
 def _kind(console: ConsoleSession, provider: str) -> ProviderKind | None:
     return next((p.kind for p in console.profile.providers if p.name == provider), None)
-
-
-def _capabilities(console: ConsoleSession, provider: str) -> Capabilities | None:
-    try:
-        return console.client(provider).capabilities
-    except FotaError:
-        return None
 
 
 def target_of(screen: Any) -> OpTarget | None:
@@ -121,14 +114,14 @@ def campaign_op_allowed(screen: Any, action: str, parameters: tuple[object, ...]
     if target is None:
         return None
     if op in ("add", "remove"):
-        caps = _capabilities(console, target.provider)
+        caps = console.capabilities(target.provider)
         return bool(caps and caps.add_remove_devices)
     return True
 
 
 def cancel_refusal(console: ConsoleSession, target: OpTarget) -> str | None:
     """Why ``target`` cannot be cancelled, or None."""
-    caps = _capabilities(console, target.provider)
+    caps = console.capabilities(target.provider)
     kind = target.kind
     if caps is not None and not (caps.cancel_campaign or caps.abort_campaign):
         label = kind.label if kind else target.provider
@@ -166,7 +159,7 @@ def run_campaign_op(screen: Any, op: str) -> None:
 
         app.push_screen(CancelCampaignScreen(console, target), confirmed)
     elif op in ("add", "remove"):
-        caps = _capabilities(console, target.provider)
+        caps = console.capabilities(target.provider)
         if not (caps and caps.add_remove_devices):
             label = target.kind.label if target.kind else target.provider
             tell(
@@ -339,7 +332,7 @@ class CancelCampaignScreen(_OpDialog):
                         " finished; they will not be upgraded by this campaign.",
                     )
                 )
-            caps = _capabilities(self.console, t.provider)
+            caps = self.console.capabilities(t.provider)
             if caps is not None and caps.abort_campaign:
                 lines.append(
                     Content.styled(

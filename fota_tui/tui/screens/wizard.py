@@ -14,7 +14,6 @@ Open it with ``open_wizard(app, provider=None, device_ids=(), spec=None)`` or pu
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -518,10 +517,8 @@ class CampaignWizardScreen(ModalScreen[bool]):
         if control.value.strip():
             value, _ = parse_when(control.value, self.now())
             if value is not None:
-                local = None
-                with contextlib.suppress(FotaError):
-                    local = self.console.client(self.form.provider).capabilities.local_time
-                hint = resolved_label(value, local)
+                caps = self.console.capabilities(self.form.provider)
+                hint = resolved_label(value, caps.local_time if caps else None)
         field.set_hint(hint)
 
     def _revalidate(self) -> None:
@@ -659,9 +656,8 @@ class CampaignWizardScreen(ModalScreen[bool]):
     # -- step navigation --------------------------------------------------------------
     def _label_name(self, provider: str, kind: ProviderKind) -> None:
         """Where the platform names campaigns itself, the name is fota-tui's only: say so."""
-        named = True
-        with contextlib.suppress(FotaError):
-            named = self.console.client(provider).capabilities.campaign_names
+        caps = self.console.capabilities(provider)
+        named = caps.campaign_names if caps else True
         label = (
             NAME_LABEL
             if named
