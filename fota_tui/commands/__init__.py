@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from fota_tui.config.paths import AppPaths, resolve_paths
@@ -16,7 +18,7 @@ from fota_tui.config.schema import Profile
 from fota_tui.config.store import ConfigStore
 
 if TYPE_CHECKING:
-    import httpx
+    from fota_tui.services.workspace import Workspace
 
 COMMAND_MODULES: tuple[str, ...] = (
     "fota_tui.commands.profiles",
@@ -69,13 +71,28 @@ def target_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def profile_or_demo(
-    args: argparse.Namespace,
-) -> tuple[Profile, httpx.AsyncBaseTransport | None]:
-    """The selected profile, or the demo profile with its in-process simulator."""
-    if getattr(args, "demo", False):
-        from fota_tui.sim.demo import build_demo
+@contextmanager
+def open_workspace(args: argparse.Namespace) -> Iterator[Workspace]:
+    """The command line's profile opened as a workspace; with ``--demo``, an in-process
+    simulator whose journal lives as long as the command. The caller awaits
+    ``workspace.aclose()`` inside its event loop."""
+    from fota_tui.services.workspace import Workspace
 
-        demo = build_demo()
-        return demo.profile, demo.transport
-    return profile_from_args(args), None
+    read_only = bool(getattr(args, "read_only", False)) or None
+    if not getattr(args, "demo", False):
+        profile = profile_from_args(args)
+        yield Workspace(profile, paths_from_args(args).data_dir, read_only=read_only)
+        return
+    from fota_tui.sim.demo import build_demo
+
+    demo = build_demo()
+    try:
+        yield Workspace(
+            demo.profile,
+            demo.data_dir,
+            transport=demo.transport,
+            now=demo.clock.now,
+            read_only=read_only,
+        )
+    finally:
+        demo.close()

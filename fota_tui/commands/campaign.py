@@ -18,12 +18,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from fota_tui.commands import paths_from_args, profile_from_args, target_options
+from fota_tui.commands import open_workspace, target_options
 from fota_tui.config.schema import Profile
 from fota_tui.errors import ConfigError, ProviderError, ProviderNotFound, UsageError
 from fota_tui.text import clean, columns, json_text, shorten
+
+if TYPE_CHECKING:
+    from fota_tui.services.campaigns import CampaignSession
+    from fota_tui.services.workspace import Workspace
 
 T = TypeVar("T")
 LIST_LIMIT = 8  # items of a long list shown in a request body
@@ -106,10 +110,17 @@ def _file_options(parser: argparse.ArgumentParser) -> None:
 
 @dataclass
 class Context:
-    profile: Profile
-    session: Any  # CampaignSession
+    workspace: Workspace
+    session: CampaignSession
     demo: bool
-    now: Callable[[], datetime]
+
+    @property
+    def profile(self) -> Profile:
+        return self.workspace.profile
+
+    @property
+    def now(self) -> Callable[[], datetime]:
+        return self.workspace.now
 
     def providers(self, only: str | None) -> list[str]:
         names = self.session.provider_names
@@ -125,26 +136,8 @@ class Context:
 
 @contextmanager
 def _context(args: argparse.Namespace) -> Iterator[Context]:
-    from fota_tui.models import utcnow
-    from fota_tui.services.campaigns import open_session
-
-    if getattr(args, "demo", False):
-        from fota_tui.sim.demo import build_demo
-
-        demo = build_demo()
-        profile = demo.profile
-        if getattr(args, "read_only", False):
-            profile = profile.model_copy(update={"read_only": True})
-        now = demo.simulator.fleet.clock.now
-        try:  # the demo's journal: one folder per simulator run, as in the console
-            session = open_session(profile, demo.data_dir, transport=demo.transport, now=now)
-            yield Context(profile, session, True, now)
-        finally:
-            demo.close()
-        return
-    profile = profile_from_args(args)
-    data_dir = paths_from_args(args).data_dir
-    yield Context(profile, open_session(profile, data_dir), False, utcnow)
+    with open_workspace(args) as workspace:
+        yield Context(workspace, workspace.campaigns(), bool(getattr(args, "demo", False)))
 
 
 def _run(ctx: Context, work: Callable[[], Awaitable[T]]) -> T:
@@ -152,7 +145,7 @@ def _run(ctx: Context, work: Callable[[], Awaitable[T]]) -> T:
         try:
             return await work()
         finally:
-            await ctx.session.aclose()
+            await ctx.workspace.aclose()
 
     return asyncio.run(main())
 
@@ -176,8 +169,10 @@ def _ask(profile: Profile, what: str) -> bool:
     return _confirm(f"{what}\nProceed? [y/N] ", "y")
 
 
-def _require_writable(profile: Profile) -> None:
-    if profile.read_only:
+def _require_writable(ctx: Context) -> None:
+    """Said before anything is asked (the service refuses again, whatever the caller)."""
+    profile = ctx.profile
+    if ctx.workspace.read_only:
         raise UsageError(
             f"profile '{profile.name}' is read-only (read_only = true or --read-only);"
             " nothing was sent"
@@ -241,7 +236,7 @@ def _report_problems(preview: Any, path: Path) -> int:
 def run_apply(args: argparse.Namespace) -> int:
     with _context(args) as ctx:
         loaded = _load(args, ctx)
-        _require_writable(ctx.profile)
+        _require_writable(ctx)
 
         async def work() -> int:
             preview = await _preview(ctx, loaded, args.split)
@@ -529,7 +524,7 @@ def run_show(args: argparse.Namespace) -> int:
 def run_cancel(args: argparse.Namespace) -> int:
     with _context(args) as ctx:
         names = ctx.providers(args.provider)
-        _require_writable(ctx.profile)
+        _require_writable(ctx)
 
         async def work() -> int:
             service, detail = await _find(ctx, names, args.campaign_id)

@@ -9,11 +9,14 @@ import shutil
 import sys
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fota_tui.commands import paths_from_args, profile_or_demo, target_options
+from fota_tui.commands import open_workspace, target_options
 from fota_tui.errors import UsageError
 from fota_tui.models import UpgradeState
+
+if TYPE_CHECKING:
+    from fota_tui.services.workspace import Workspace
 
 FORMATS = ("table", "json", "csv")
 
@@ -86,12 +89,17 @@ def _fit_screen(text: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fota_tui.services import status_report
-
     if args.watch is not None and args.watch < 1:
         raise UsageError("--watch: SECONDS must be at least 1")
-    profile, transport = profile_or_demo(args)
-    names = [p.name for p in profile.providers]
+    with open_workspace(args) as workspace:
+        return _run(args, workspace)
+
+
+def _run(args: argparse.Namespace, workspace: Workspace) -> int:
+    from fota_tui.services import status_report
+
+    profile = workspace.profile
+    names = workspace.provider_names
     unknown = [n for n in args.provider if n not in names]
     if unknown:
         raise UsageError(
@@ -105,16 +113,9 @@ def run(args: argparse.Namespace) -> int:
     }
     render = renderers[args.format]
     states = sorted(set().union(*args.state), key=list(UpgradeState).index)
-    groups = None  # the journal: names of the campaigns fota-tui keeps (OneNET, AOVX)
-    if not getattr(args, "demo", False):
-        from fota_tui.services.campaigns.journal import Journal
-
-        groups = Journal(paths_from_args(args).data_dir, profile.name)
 
     async def once() -> int:
-        report = await status_report.collect(
-            profile, transport=transport, providers=args.provider, states=states, groups=groups
-        )
+        report = await status_report.collect(workspace, providers=args.provider, states=states)
         text = render(report)  # under --watch, json is one object per line
         if args.watch is not None and args.format == "table" and sys.stdout.isatty():
             text = _fit_screen(text)
@@ -136,11 +137,14 @@ def run(args: argparse.Namespace) -> int:
         return report.exit_code
 
     async def loop() -> int:
-        code = await once()
-        while args.watch is not None:
-            await asyncio.sleep(args.watch)
+        try:
             code = await once()
-        return code
+            while args.watch is not None:
+                await asyncio.sleep(args.watch)
+                code = await once()
+            return code
+        finally:
+            await workspace.aclose()
 
     try:
         return asyncio.run(loop())

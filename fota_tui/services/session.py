@@ -201,6 +201,7 @@ class ConsoleSession:
         clock: NowClock | None = None,
         read_only: bool | None = None,
         client_factory: ClientFactory | None = None,
+        owns_clients: bool = True,
         jitter: float = 0.1,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -224,6 +225,7 @@ class ConsoleSession:
         self.started = False
 
         self._factory: ClientFactory = client_factory or _default_factory
+        self._owns_clients = owns_clients  # else a workspace's, closed by it
         self._transport = transport
         self._groups = groups
         self._scheduler_options: dict[str, Any] = {
@@ -303,7 +305,7 @@ class ConsoleSession:
         self._run_task = self._cache_task = self._save_task = None
         if save:
             self.save_cache()
-        for client in (self._clients or {}).values():
+        for client in (self._clients or {}).values() if self._owns_clients else ():
             try:
                 await client.aclose()
             except Exception:  # closing must never fail the exit

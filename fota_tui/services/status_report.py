@@ -9,18 +9,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import httpx
-
-from fota_tui.config.schema import Profile, ProviderConfigBase, insecure_transport_warnings
+from fota_tui.config.schema import ProviderConfigBase, insecure_transport_warnings
 from fota_tui.errors import ConfigError, FotaError, ProviderError
 from fota_tui.models import Campaign, UpgradeState, utcnow
-from fota_tui.providers.base import GroupSource
-from fota_tui.providers.registry import build_client
 from fota_tui.services.campaign_query import sort_campaigns
 from fota_tui.services.export import format_time, row_record, write_csv
 from fota_tui.services.fleet import FleetRow, derive_rows
 from fota_tui.services.query import sort_rows
 from fota_tui.services.snapshot import ProviderSnapshot, fetch_snapshot
+from fota_tui.services.workspace import Workspace
 from fota_tui.text import fit, json_text
 
 
@@ -112,40 +109,31 @@ def _device_json(row: FleetRow) -> dict[str, Any]:
 
 
 async def collect(
-    profile: Profile,
+    workspace: Workspace,
     *,
-    transport: httpx.AsyncBaseTransport | None = None,
     providers: Sequence[str] = (),
     states: Iterable[UpgradeState] = (),
-    groups: GroupSource | None = None,
 ) -> StatusReport:
-    """Fetch every selected provider concurrently; failures are kept per provider."""
+    """Fetch every selected provider concurrently over the workspace's clients (so
+    campaigns fota-tui keeps carry their journal names); failures are kept per provider."""
+    profile = workspace.profile
     chosen = [p for p in profile.providers if not providers or p.name in providers]
-    results = await asyncio.gather(
-        *(_one(cfg, transport, groups, profile.deadline) for cfg in chosen)
-    )
+    results = await asyncio.gather(*(_one(workspace, cfg) for cfg in chosen))
     return StatusReport(profile.name, utcnow(), list(results), frozenset(states))
 
 
-async def _one(
-    cfg: ProviderConfigBase,
-    transport: httpx.AsyncBaseTransport | None,
-    groups: GroupSource | None,
-    deadline: float,
-) -> ProviderResult:
+async def _one(workspace: Workspace, cfg: ProviderConfigBase) -> ProviderResult:
     result = ProviderResult(cfg.name, cfg.kind.value, warnings=insecure_transport_warnings(cfg))
     try:
-        client = build_client(cfg, transport=transport, groups=groups)
+        client = workspace.client(cfg.name)
     except FotaError as exc:
         result.error = exc
         return result
     try:
-        result.snapshot = await fetch_snapshot(client, deadline=deadline)
+        result.snapshot = await fetch_snapshot(client, deadline=workspace.profile.deadline)
         result.warnings += result.snapshot.health.warnings
     except ProviderError as exc:
         result.error = exc
-    finally:
-        await client.aclose()
     return result
 
 

@@ -32,7 +32,6 @@ from fota_tui.config.paths import AppPaths, resolve_paths
 from fota_tui.config.schema import Profile
 from fota_tui.config.store import ConfigStore
 from fota_tui.errors import ConfigError, FotaError
-from fota_tui.providers.base import GroupSource
 from fota_tui.services.fleet import FleetRow, FleetStore, RowKey
 from fota_tui.services.session import (
     Applied,
@@ -41,6 +40,7 @@ from fota_tui.services.session import (
     NowClock,
     WallClock,
 )
+from fota_tui.services.workspace import Workspace
 from fota_tui.tui.colours import default_theme
 from fota_tui.tui.messages import SessionChange, SessionUpdate
 from fota_tui.tui.text import sanitize
@@ -100,7 +100,6 @@ class FotaApp(App[int]):
         read_only: bool | None = None,
         low_bandwidth: bool = False,
         paths: AppPaths | None = None,
-        groups: GroupSource | None = None,
         demo: Demo | None = None,
         wizard: WizardFactory | None = None,
         notice: str | None = None,
@@ -114,7 +113,6 @@ class FotaApp(App[int]):
         self.read_only_flag = read_only
         self.low_bandwidth = low_bandwidth
         self.paths = paths
-        self.groups = groups
         self.demo = demo
         self.wizard = wizard
         self.notice = notice
@@ -138,36 +136,34 @@ class FotaApp(App[int]):
     def _new_session(
         self, profile: Profile, transport: httpx.AsyncBaseTransport | None
     ) -> ConsoleSession:
+        """Open ``profile`` in a workspace of its own and its read session."""
         if self.low_bandwidth and profile.refresh_interval < LOW_BANDWIDTH_REFRESH:
             profile = profile.model_copy(update={"refresh_interval": LOW_BANDWIDTH_REFRESH})
-        groups = self.groups
-        data_dir = self._journal_dir(transport is not None and transport is self._demo_transport)
-        if groups is None and data_dir is not None:
-            # Campaigns fota-tui keeps (OneNET, AOVX) are listed under their journal ids.
-            from fota_tui.services.campaigns.journal import Journal
-
-            groups = Journal(data_dir, profile.name)
-        return ConsoleSession(
+        on_demo = transport is not None and transport is self._demo_transport
+        self.workspace = Workspace(
             profile,
+            self._journal_dir(on_demo),
             transport=transport,
-            groups=groups,
+            now=self.now,
+            read_only=self.read_only_flag,
+        )
+        return self.workspace.console(
             cache_dir=self.paths.cache_dir if self.paths is not None else None,
             publish=self._publish,
             clock=self.clock,
-            read_only=self.read_only_flag,
             monotonic=self.timing.monotonic,
             sleep=self.timing.sleep,
         )
 
-    def _journal_dir(self, on_demo: bool) -> Path | None:
+    def _journal_dir(self, on_demo: bool) -> Path:
         """The data dir of the journal: the demo's own on the demo's simulator."""
         if on_demo and self.demo is not None:
             return self.demo.data_dir
-        return self.paths.data_dir if self.paths is not None else None
+        return (self.paths or resolve_paths()).data_dir
 
-    @property
-    def journal_dir(self) -> Path | None:
-        return self._journal_dir(self.session.transport is self._demo_transport)
+    async def _close_session(self) -> None:
+        await self.session.stop()
+        await self.workspace.aclose()
 
     def _publish(self, event: Any) -> None:
         self.post_message(SessionUpdate(event))
@@ -225,10 +221,8 @@ class FotaApp(App[int]):
     def _reconcile_after_refresh(self, provider: str) -> None:
         """A provider that answered settles its open submissions (lost answers, late
         listings): the console reconciles on every refresh, as the CLI does."""
-        from fota_tui.services.campaigns.journal import Journal
-
-        journal = self.session.groups
-        if not isinstance(journal, Journal) or provider in self._reconciling:
+        journal = self.workspace.journal
+        if provider in self._reconciling:
             return
         if not any(e.unresolved or e.absent_since for e in journal.entries(provider)):
             return
@@ -236,9 +230,7 @@ class FotaApp(App[int]):
         self.run_worker(self._reconcile(provider), group=f"reconcile-{provider}")
 
     async def _reconcile(self, provider: str) -> None:
-        from fota_tui.tui.screens.wizard_session import campaign_session
-
-        session = campaign_session(self)
+        session = self.workspace.campaigns()
         try:
             settled = await session.service(provider).reconcile_pending()
         except FotaError as exc:
@@ -332,7 +324,7 @@ class FotaApp(App[int]):
         return self.wizard if self.wizard is not None else default_wizard
 
     async def action_quit(self) -> None:
-        await self.session.stop()
+        await self._close_session()
         self.exit(0)
 
     def action_help(self) -> None:
@@ -497,7 +489,7 @@ class FotaApp(App[int]):
         except FotaError as exc:  # a bad profile file: say which and keep the session
             self.say(exc.message, exc.title, severity="error")
             return
-        await self.session.stop()
+        await self._close_session()
         self.session = self._new_session(profile, transport)
         from fota_tui.tui.screens.dashboard import DashboardScreen
 
@@ -568,7 +560,6 @@ def make_app(
     read_only: bool | None = None,
     low_bandwidth: bool = False,
     paths: AppPaths | None = None,
-    groups: GroupSource | None = None,
     demo: Demo | None = None,
     wizard: WizardFactory | None = None,
     notice: str | None = None,
@@ -595,7 +586,6 @@ def make_app(
         read_only=read_only,
         low_bandwidth=low_bandwidth,
         paths=paths,
-        groups=groups,
         demo=demo,
         wizard=wizard,
         notice=notice,

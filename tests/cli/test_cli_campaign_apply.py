@@ -242,3 +242,23 @@ def test_status_shows_the_name_the_journal_keeps(capsys, monkeypatch, production
     assert code == 0
     names = {c["name"] for c in json.loads(out)["campaigns"]}
     assert "Night rollout" in names
+
+
+@pytest.mark.loopback
+def test_status_names_a_campaign_fota_tui_keeps_as_the_journal_does(
+    capsys, monkeypatch, production, tmp_path
+):
+    """AOVX has no campaign objects: `status` lists the grouping under the name it was
+    created with (the journal's), as the console and `campaign list` do."""
+    _, campaign, _ = production
+    named = tmp_path / "named.toml"
+    named.write_text('name = "Q4 meters"\n' + campaign.read_text())
+    code, out, _ = run(capsys, monkeypatch, "campaign", "apply", "--profile", "prod",
+                       "--yes", str(named))  # fmt: skip
+    assert code == 0, out
+    (created,) = [line.split("→ campaign ")[1].strip() for line in out.splitlines()
+                  if "→ campaign" in line]  # fmt: skip
+    code, out, _ = run(capsys, monkeypatch, "status", "--profile", "prod", "--format", "json")
+    assert code == 0
+    campaigns = {c["campaign_id"]: c for c in json.loads(out)["campaigns"]}
+    assert campaigns[created]["name"] == "Q4 meters"

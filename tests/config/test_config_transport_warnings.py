@@ -28,6 +28,7 @@ from fota_tui.config.schema import PROVIDER_CONFIG_CLASSES, insecure_transport_w
 from fota_tui.models import ProviderKind
 from fota_tui.providers import registry
 from fota_tui.services import status_report
+from fota_tui.services.workspace import Workspace
 from fota_tui.sim.dialects.onenet import OneNetDialect
 from fota_tui.sim.server import Simulator
 
@@ -279,7 +280,9 @@ def test_status_with_default_verification_refuses_a_self_signed_server(
         ("https://iot.example.com", False),
     ],
 )
-async def test_status_report_warns_about_plain_http_off_loopback_only(root: str, warned: bool):
+async def test_status_report_warns_about_plain_http_off_loopback_only(
+    root: str, warned: bool, tmp_path: Path
+):
     """The real adapter and report against the in-process simulator (the host is only a
     name here: no socket is opened)."""
     from fota_tui.config.schema import Profile
@@ -295,7 +298,11 @@ async def test_status_report_warns_about_plain_http_off_loopback_only(root: str,
             ],
         }
     )
-    report = await status_report.collect(profile, transport=sim.transport())
+    workspace = Workspace(profile, tmp_path, transport=sim.transport())
+    try:
+        report = await status_report.collect(workspace)
+    finally:
+        await workspace.aclose()
     (result,) = report.providers
     assert result.error is None and result.snapshot is not None
     table = status_report.render_table(report)

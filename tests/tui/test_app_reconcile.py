@@ -9,7 +9,6 @@ from tui_app_harness import settle, sim_app
 from fota_tui.config.paths import AppPaths
 from fota_tui.models import CampaignSpec, ProviderKind
 from fota_tui.providers import registry
-from fota_tui.services.campaigns.journal import Journal
 
 AOVX_URL = "http://files.aovx.example/FOTA/103/A8_V3.2.0.bin"
 
@@ -20,7 +19,7 @@ async def test_a_late_listed_submission_is_settled_by_a_console_refresh(app_path
     cfg = next(p for p in h.demo.profile.providers if p.kind is kind)
     sim.faults.set(kind, late_listing=45)  # the platform lists the send 45 s late
     sim.apply_settings()
-    journal = Journal(h.app.journal_dir, h.demo.profile.name)  # type: ignore[arg-type]
+    journal = h.app.workspace.journal
     client = registry.build_client(cfg, transport=h.demo.transport, groups=journal)
     devices = sorted(sim.fleet.devices[kind])[:2]
     spec = CampaignSpec(provider=cfg.name, firmware=AOVX_URL, devices=devices,

@@ -126,7 +126,6 @@ async def test_a_name_oceanconnect_does_not_keep_is_labelled_and_shown_beside_it
     app_paths: object,
 ) -> None:
     from fota_tui.models import ProviderKind
-    from fota_tui.services.campaigns.journal import Journal
     from fota_tui.tui.screens.wizard import CampaignWizardScreen
 
     h = sim_app(app_paths)
@@ -134,7 +133,7 @@ async def test_a_name_oceanconnect_does_not_keep_is_labelled_and_shown_beside_it
     async with h.app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, h.app)
         task = next(c for c in h.app.session.campaigns() if c.provider == cfg.name)
-        journal = Journal(h.app.journal_dir, h.demo.profile.name)  # type: ignore[arg-type]
+        journal = h.app.workspace.journal
         from fota_tui.models import CampaignSpec
 
         spec = CampaignSpec(provider=cfg.name, firmware="pkg", devices=["d1"], name="Q4 meters")

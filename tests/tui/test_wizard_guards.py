@@ -27,7 +27,6 @@ from fota_tui.tui.screens.campaign_ops import CancelCampaignScreen
 from fota_tui.tui.screens.campaigns import CampaignDetailScreen
 from fota_tui.tui.screens.dashboard import DashboardScreen
 from fota_tui.tui.screens.wizard import CampaignWizardScreen, open_wizard
-from fota_tui.tui.screens.wizard_session import data_dir
 
 TS, OC, ON, AX = (
     ProviderKind.THINGSPACE,
@@ -193,7 +192,10 @@ async def test_production_needs_the_profile_name_and_submit_sends_once() -> None
         assert len(h.jobs(TS) - before) == 1
         # The preview's batch id protects too: submitting it again sends nothing.
         session = open_session(
-            h.app.session.profile, data_dir(h.app), transport=h.demo.transport, now=h.clock.now
+            h.app.session.profile,
+            h.app.workspace.data_dir,
+            transport=h.demo.transport,
+            now=h.clock.now,
         )
         again = await session.service(PROVIDER[TS]).submit(preview)
         await session.aclose()

@@ -61,36 +61,21 @@ async def test_campaign_operations_borrow_the_consoles_clients() -> None:
     assert session.journal is h.journal
     for name in console.provider_names:
         assert session.service(name).client is console.client(name), name
-        assert session.borrowed(name)
     await session.aclose()
     await console.refresh()  # the console's clients still work (no app: read the schedules)
     assert all(s.healthy and not s.failures for s in console.scheduler.schedules.values())
     await console.stop(save=False)
 
 
-async def test_a_console_with_its_data_dir_shares_every_client() -> None:
-    """``paths`` without ``groups``: the console lists from the journal in the data dir,
-    the campaign session uses that journal: all four clients are shared."""
-    demo = build_demo(seed=3, devices=40)
-    app = make_app(demo.profile, transport=demo.transport, autostart=False, paths=resolve_paths())
-    session = campaign_session(app)
-    for name in app.session.provider_names:
-        assert session.service(name).client is app.session.client(name), name
-    await session.aclose()
-    await app.session.stop(save=False)
-
-
-async def test_clients_without_the_campaign_journal_are_not_borrowed() -> None:
-    """A console without a data dir lists OneNET/AOVX campaigns from no journal; their
-    campaign clients are built (and closed) by the campaign session instead."""
+async def test_a_console_without_a_data_dir_shares_every_client_too() -> None:
+    """Without ``paths`` the journal is in the default data dir; the console's clients
+    list from it, so all four are shared with the campaign session."""
     demo = build_demo(seed=3, devices=40)
     app = make_app(demo.profile, transport=demo.transport, autostart=False)
     session = campaign_session(app)
-    kinds = {p.name: p.kind for p in app.session.profile.providers}
-    for name, kind in kinds.items():
-        shared = session.service(name).client is app.session.client(name)
-        assert shared == (kind in (ProviderKind.THINGSPACE, ProviderKind.OCEANCONNECT)), name
-    own = session.service(PROVIDER[ProviderKind.ONENET]).client
-    assert own.groups is session.journal  # type: ignore[attr-defined]
+    for name in app.session.provider_names:
+        assert session.service(name).client is app.session.client(name), name
+    assert app.workspace.journal.folder.is_relative_to(resolve_paths().data_dir)
     await session.aclose()
     await app.session.stop(save=False)
+    await app.workspace.aclose()

@@ -61,7 +61,6 @@ def wizard_app(
     if environment is not None:
         profile = profile.model_copy(update={"environment": environment})
     paths = resolve_paths()  # the isolated dirs of tests/conftest.py
-    journal = Journal(paths.data_dir, profile.name)
     app = make_app(
         profile,
         transport=demo.transport,
@@ -71,11 +70,10 @@ def wizard_app(
         # Ages redraw every 10 s instead of every second: less work while a test runs.
         low_bandwidth=True,
         paths=paths,
-        groups=journal,
         wizard=CampaignWizardScreen,
     )
     app.animation_level = "none"
-    return WizardHarness(app, demo, clock, journal)
+    return WizardHarness(app, demo, clock, app.workspace.journal)
 
 
 async def start(pilot: object, app: FotaApp) -> None:

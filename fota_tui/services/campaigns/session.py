@@ -1,8 +1,8 @@
-"""Campaign services for the providers of one profile, sharing one journal."""
+"""Campaign services for the providers of one profile, over one workspace's clients."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -12,47 +12,39 @@ from fota_tui.config.schema import Profile
 from fota_tui.errors import ConfigError
 from fota_tui.models import utcnow
 from fota_tui.providers.base import ProviderClient
-from fota_tui.providers.registry import build_client
 from fota_tui.services.campaigns.journal import Journal
 from fota_tui.services.campaigns.service import CampaignService
 
-# Lends an existing client for a provider (or None: build one). A lent client stays its
-# owner's: the session never closes it.
-ClientSource = Callable[[str], ProviderClient | None]
+# The client of a provider (its workspace's: built once, closed by the workspace).
+ClientSource = Callable[[str], ProviderClient]
 
 
 class CampaignSession:
-    """Builds a provider's client (resolving its secrets) only when it is first used,
-    or borrows one from ``clients`` (the console's: one client, one rate limiter and
-    one token per platform account). A borrowed client must list campaigns from this
-    session's journal (built with ``groups=journal``, or the same journal folder)."""
+    """One ``CampaignService`` per provider, made on first use, over clients that are
+    not its own (a ``Workspace``'s: one client, one rate limiter and one token per
+    platform account). The clients list campaigns from this session's journal."""
 
     def __init__(
         self,
         profile: Profile,
         journal: Journal,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
+        clients: ClientSource,
         now: Callable[[], datetime] = utcnow,
-        clients: ClientSource | None = None,
         read_only: bool = False,
+        on_close: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.profile = profile
         self.read_only = read_only or profile.read_only
         self.journal = journal
-        self.transport = transport
         self.now = now
-        self._lender = clients
+        self._clients = clients
+        self._on_close = on_close
         self._services: dict[str, CampaignService] = {}
-        self._borrowed: set[str] = set()
 
     @property
     def provider_names(self) -> list[str]:
         return [p.name for p in self.profile.providers]
-
-    def borrowed(self, provider: str) -> bool:
-        """Whether the provider's client is lent (and so not closed by ``aclose``)."""
-        return provider in self._borrowed
 
     def service(self, provider: str) -> CampaignService:
         if provider not in self._services:
@@ -65,13 +57,8 @@ class CampaignSession:
                     f" (providers: {names})",
                     key="provider",
                 ) from None
-            client = self._lender(provider) if self._lender is not None else None
-            if client is not None:
-                self._borrowed.add(provider)
-            else:
-                client = build_client(cfg, transport=self.transport, groups=self.journal)
             self._services[provider] = CampaignService(
-                client,
+                self._clients(provider),
                 self.journal,
                 now=self.now,
                 settle=timedelta(seconds=cfg.settle_seconds),
@@ -80,12 +67,11 @@ class CampaignSession:
         return self._services[provider]
 
     async def aclose(self) -> None:
-        """Close the clients this session built; borrowed ones stay open (their owner's)."""
-        for name, service in self._services.items():
-            if name not in self._borrowed:
-                await service.aclose()
+        """Forget the services; the clients stay open unless this session owns its
+        workspace (``open_session``)."""
         self._services.clear()
-        self._borrowed.clear()
+        if self._on_close is not None:
+            await self._on_close()
 
 
 def open_session(
@@ -94,18 +80,12 @@ def open_session(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     now: Callable[[], datetime] = utcnow,
-    clients: ClientSource | None = None,
-    journal: Journal | None = None,
     read_only: bool = False,
 ) -> CampaignSession:
-    """The journal lives in ``<data_dir>/journal/<profile>/`` (``journal`` overrides it,
-    e.g. the one the lending console's clients list campaigns from). ``clients`` lends
-    existing clients (see ``CampaignSession``)."""
-    return CampaignSession(
-        profile,
-        journal if journal is not None else Journal(data_dir, profile.name),
-        transport=transport,
-        now=now,
-        clients=clients,
-        read_only=read_only,
-    )
+    """A campaign session with a workspace of its own (closed with the session): for a
+    caller that needs nothing else of the profile. The journal lives in
+    ``<data_dir>/journal/<profile>/``."""
+    from fota_tui.services.workspace import Workspace
+
+    workspace = Workspace(profile, data_dir, transport=transport, now=now, read_only=read_only)
+    return workspace.campaigns(owned=True)
