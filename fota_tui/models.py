@@ -259,6 +259,7 @@ class Capabilities(_Record):
     rate_limit_per_minute: int | None = None
     local_time: tuple[int, str] | None = None  # (UTC offset in minutes, name) its times use
     campaign_names: bool = True  # False: the platform names campaigns itself; ours is kept locally
+    lists_firmware_handle: bool = True  # False: a listed campaign names its package otherwise
 
 
 class ExecuteType(StrEnum):

@@ -531,7 +531,7 @@ def run_cancel(args: argparse.Namespace) -> int:
             if not service.can_cancel:
                 from fota_tui.services.campaigns.operations import cancel_unsupported_reason
 
-                raise UsageError(cancel_unsupported_reason(service.client))
+                raise UsageError(cancel_unsupported_reason(service.kind))
             c = detail.campaign
             what = (
                 f"About to cancel campaign {clean(c.campaign_id)} ({clean(c.name or '-')},"

@@ -1,35 +1,30 @@
-"""Build a live adapter from a profile's provider table: the one place config meets clients."""
+"""The platforms fota-tui knows (one line each), and building a live adapter from a
+profile's provider table: the one place config meets clients."""
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import Any
 
 import httpx
 
-from fota_tui.config.schema import (
-    AovxConfig,
-    OceanConnectConfig,
-    OneNetConfig,
-    ProviderConfigBase,
-    ThingSpaceConfig,
-)
+from fota_tui.config.schema import ProviderConfigBase
 from fota_tui.config.secrets import resolve_credentials
 from fota_tui.models import ProviderKind
+from fota_tui.providers.aovx.platform import PLATFORM as AOVX
 from fota_tui.providers.base import GroupSource, ProviderClient
 from fota_tui.providers.http import ClientOptions
+from fota_tui.providers.oceanconnect.platform import PLATFORM as OCEANCONNECT
+from fota_tui.providers.onenet.platform import PLATFORM as ONENET
+from fota_tui.providers.platform import Platform
+from fota_tui.providers.thingspace.platform import PLATFORM as THINGSPACE
 
-_CLIENTS = {
-    ProviderKind.THINGSPACE: "fota_tui.providers.thingspace.client:ThingSpaceClient",
-    ProviderKind.OCEANCONNECT: "fota_tui.providers.oceanconnect.client:OceanConnectClient",
-    ProviderKind.ONENET: "fota_tui.providers.onenet.client:OneNetClient",
-    ProviderKind.AOVX: "fota_tui.providers.aovx.client:AovxClient",
+PLATFORMS: dict[ProviderKind, Platform] = {
+    p.kind: p for p in (THINGSPACE, OCEANCONNECT, ONENET, AOVX)
 }
 
 
 def client_class(kind: ProviderKind) -> Any:
-    module, _, name = _CLIENTS[kind].partition(":")
-    return getattr(import_module(module), name)
+    return PLATFORMS[kind].client_class()
 
 
 def client_options(
@@ -47,10 +42,10 @@ def client_options(
         max_body_bytes=int(cfg.max_body_mb * 1024 * 1024),
         request_deadline=max(60.0, 4 * cfg.timeout),
     )
-    if isinstance(cfg, OceanConnectConfig):
-        options.ca_bundle = cfg.ca_bundle
-        options.client_cert = cfg.client_cert
-        options.client_key = cfg.client_key
+    # A platform with mutual TLS has these in its profile table.
+    options.ca_bundle = getattr(cfg, "ca_bundle", None)
+    options.client_cert = getattr(cfg, "client_cert", None)
+    options.client_key = getattr(cfg, "client_key", None)
     return options
 
 
@@ -60,33 +55,11 @@ def build_client(
     transport: httpx.AsyncBaseTransport | None = None,
     groups: GroupSource | None = None,
 ) -> ProviderClient:
-    """Resolve the secrets (raises ``SecretError``) and construct the adapter."""
-    secrets = resolve_credentials(cfg)
-    options = client_options(cfg, transport)
-    kwargs: dict[str, Any]
-    if isinstance(cfg, ThingSpaceConfig):
-        kwargs = {
-            "account": cfg.account,
-            "app_key": cfg.app_key,
-            "app_secret": secrets["app_secret"],
-            "username": cfg.username,
-            "password": secrets["password"],
-            "api_version": cfg.api_version,
-        }
-    elif isinstance(cfg, OceanConnectConfig):
-        kwargs = {"app_id": cfg.app_id, "secret": secrets["secret"]}
-    elif isinstance(cfg, OneNetConfig):
-        kwargs = {"api_key": secrets["api_key"], "imeis": list(cfg.imeis), "groups": groups}
-    elif isinstance(cfg, AovxConfig):
-        kwargs = {
-            "token": secrets.get("token"),
-            "username": cfg.username,
-            "password": secrets.get("password"),
-            "login_path": cfg.login_path,
-            "password_is_md5": cfg.password_is_md5,
-            "groups": groups,
-        }
-    else:  # pragma: no cover - the schema's union is closed
-        raise TypeError(f"unknown provider config {type(cfg).__name__}")
-    client: ProviderClient = client_class(cfg.kind)(options, **kwargs)
+    """Resolve the secrets (raises ``SecretError``) and construct the adapter. ``groups``
+    is where an adapter lists the campaigns fota-tui keeps for it (its journal)."""
+    platform = PLATFORMS[cfg.kind]
+    kwargs = platform.credentials(cfg, resolve_credentials(cfg))
+    client: ProviderClient = platform.client_class()(
+        client_options(cfg, transport), groups=groups, **kwargs
+    )
     return client

@@ -26,7 +26,7 @@ from fota_tui.errors import (
     ProviderUnsupported,
 )
 from fota_tui.models import AuthState, CampaignSpec, ProviderKind, UpgradeState
-from fota_tui.providers.aovx import AovxClient
+from fota_tui.providers.aovx.client import AovxClient
 from fota_tui.providers.aovx.normalize import STATUS_TABLE, batch_id
 from fota_tui.providers.base import LocalGroup, ProviderClient
 from fota_tui.providers.http import ClientOptions, RetryPolicy

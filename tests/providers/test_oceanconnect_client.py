@@ -31,7 +31,7 @@ from fota_tui.models import (
 )
 from fota_tui.providers.base import ProviderClient
 from fota_tui.providers.http import ClientOptions, RetryPolicy
-from fota_tui.providers.oceanconnect import OceanConnectClient
+from fota_tui.providers.oceanconnect.client import OceanConnectClient
 from fota_tui.services.snapshot import fetch_snapshot
 from fota_tui.sim.clock import ManualClock
 from fota_tui.sim.dialects.oceanconnect import OceanConnectDialect

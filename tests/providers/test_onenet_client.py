@@ -33,7 +33,7 @@ from fota_tui.models import (
 )
 from fota_tui.providers.base import LocalGroup, ProviderClient
 from fota_tui.providers.http import ClientOptions
-from fota_tui.providers.onenet import OneNetClient
+from fota_tui.providers.onenet.client import OneNetClient
 from fota_tui.services.snapshot import fetch_snapshot
 from fota_tui.sim.clock import ManualClock
 from fota_tui.sim.dialects.onenet import OneNetDialect

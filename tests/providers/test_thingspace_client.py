@@ -32,7 +32,7 @@ from fota_tui.models import (
 )
 from fota_tui.providers.base import ProviderClient
 from fota_tui.providers.http import ClientOptions
-from fota_tui.providers.thingspace import ThingSpaceClient
+from fota_tui.providers.thingspace.client import ThingSpaceClient
 from fota_tui.services.snapshot import fetch_snapshot
 from fota_tui.sim.clock import ManualClock
 from fota_tui.sim.dialects.thingspace import ThingSpaceDialect

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from fota_tui.models import CampaignSpec, ExecuteType, ProviderKind
+from fota_tui.providers.rules import RuleContext
 from fota_tui.services.campaigns import Problem, check_rules, open_session
-from fota_tui.services.campaigns.rules.common import RuleContext
 from fota_tui.sim.clock import ManualClock
 from fota_tui.sim.demo import build_demo
 from fota_tui.tui.screens.wizard_form import (

@@ -13,15 +13,12 @@ from urllib.parse import urlsplit
 
 from fota_tui.errors import ProviderRejected
 from fota_tui.models import CampaignSpec, ExecuteType
+from fota_tui.providers.aovx import rules
 from fota_tui.providers.aovx.normalize import file_stem
+from fota_tui.providers.platform import option_help
 
 # CampaignSpec.options this adapter understands.
-CAMPAIGN_OPTIONS = {
-    "type": "0 = app upgrade (default), 1 = code/module upgrade",
-    "mode": "0 = whole package (default), 1 = differential",
-    "protocol": "0 = FTP, 1 = HTTP (default; FTP for ftp:// URLs)",
-    "version": "target version label (default: firmware_to, else the file name without extension)",
-}
+CAMPAIGN_OPTIONS = option_help(rules.OPTIONS)
 START_TOLERANCE = timedelta(minutes=5)
 
 

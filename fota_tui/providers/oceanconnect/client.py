@@ -144,6 +144,7 @@ class OceanConnectClient(HttpAdapter):
         max_targets_per_campaign=256,
         rate_limit_per_minute=DEFAULT_RATE_LIMIT,
         campaign_names=False,  # a task has no name field: it is named by its type and package
+        lists_firmware_handle=False,  # tasks name the package; a spec holds its fileId
     )
     page_concurrency = 10  # pages in flight per listing; the limiter still paces every call
     device_page_size = 250

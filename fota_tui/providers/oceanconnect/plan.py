@@ -14,17 +14,13 @@ from typing import Any
 
 from fota_tui.errors import ProviderRejected
 from fota_tui.models import CampaignSpec, ExecuteType
+from fota_tui.providers.oceanconnect import rules
 from fota_tui.providers.oceanconnect.wire import format_time
+from fota_tui.providers.platform import option_help
 
 IODM = "/iodm/northbound/v1.5.0"
 MAX_TARGETS = 256
-CAMPAIGN_OPTIONS: dict[str, str] = {
-    "file_type": '"firmware" (default) or "software": which task API to call',
-    "device_type": "targets.deviceType (required with device_groups)",
-    "model": "targets.model (required with device_groups)",
-    "manufacturer": "targets.manufacturerName (required with device_groups)",
-    "retry": "policy.retryType: retry failed devices (needs retry_times 1..5)",
-}
+CAMPAIGN_OPTIONS = option_help(rules.OPTIONS)
 PATHS = {
     "firmware": f"{IODM}/operations/firmwareUpgrade",
     "software": f"{IODM}/operations/softwareUpgrade",

@@ -72,7 +72,7 @@ from fota_tui.providers.http import (
     parse_json,
     retry_after_seconds,
 )
-from fota_tui.providers.onenet import batches, plan
+from fota_tui.providers.onenet import batches, plan, rules
 from fota_tui.providers.onenet.normalize import (
     FotaPair,
     as_int,
@@ -99,6 +99,7 @@ from fota_tui.providers.onenet.wire import (
     parse_list,
     to_beijing,
 )
+from fota_tui.providers.platform import option_help
 from fota_tui.providers.sharing import SharedReads
 
 log = logging.getLogger(__name__)
@@ -146,11 +147,7 @@ class OneNetClient(HttpAdapter):
             "Beijing",
         ),  # its command times are Beijing time (docs/platforms/onenet.md)
     )
-    CAMPAIGN_OPTIONS: ClassVar[dict[str, str]] = {
-        "retry": "retries after a failed delivery, 0..10 (default 3)",
-        "timeout": "device answer timeout in seconds, 5..40 (default 25)",
-        "trigger_msg": "uplink that triggers delivery: 1 REGISTER .. 7 any (default 7)",
-    }
+    CAMPAIGN_OPTIONS: ClassVar[dict[str, str]] = option_help(rules.OPTIONS)
 
     def __init__(
         self,

@@ -12,12 +12,17 @@ from fota_tui.errors import ProviderRejected
 from fota_tui.models import CampaignSpec
 from fota_tui.providers.base import PlannedRequest
 from fota_tui.providers.http import REDACTED
+from fota_tui.providers.onenet import rules
 from fota_tui.providers.onenet.wire import to_beijing
 
 DEFAULT_VALIDITY = timedelta(days=7)
 NOW_ISH = timedelta(minutes=5)  # a start this close to now means "now"
 MAX_CONTENT = 2048  # command bodies are limited to 2 KB
-OPTION_RANGES = {"retry": (0, 10), "timeout": (5, 40), "trigger_msg": (1, 7)}
+OPTION_RANGES = {
+    "retry": rules.RETRY_RANGE,
+    "timeout": rules.TIMEOUT_RANGE,
+    "trigger_msg": rules.TRIGGER_RANGE,
+}
 _IMEI = re.compile(r"^\d{15}$")
 
 

@@ -67,7 +67,9 @@ from fota_tui.providers.http import (
     path_segment,
     retry_after_seconds,
 )
+from fota_tui.providers.platform import option_help
 from fota_tui.providers.thingspace import normalize as norm
+from fota_tui.providers.thingspace import rules
 from fota_tui.providers.thingspace.auth import ThingSpaceAuth, auth_problem
 from fota_tui.providers.thingspace.normalize import DeviceChange
 from fota_tui.providers.thingspace.wire import (
@@ -135,12 +137,7 @@ class ThingSpaceClient(HttpAdapter):
     capabilities: ClassVar[Capabilities] = Capabilities(
         cancel_campaign=True, abort_campaign=True, add_remove_devices=True, time_windows=True
     )
-    CAMPAIGN_OPTIONS: ClassVar[dict[str, str]] = {
-        "api": '"v3" (default, LwM2M campaign) or "v1" (upgrade)',
-        "protocol": '"LWM2M" (default) or "OMA-DM" (v3 only)',
-        "auto_assign_license": "bool, v3 autoAssignLicenseFlag (default false)",
-        "auto_add_devices": "bool, v3 autoAddDevicesFlag (default false)",
-    }
+    CAMPAIGN_OPTIONS: ClassVar[dict[str, str]] = option_help(rules.OPTIONS)
 
     def __init__(
         self,

@@ -16,12 +16,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from fota_tui.providers.rules import RuleContext
     from fota_tui.services.campaigns.eligibility import DeviceEligibility, Ineligible
     from fota_tui.services.campaigns.journal import Journal, JournalEntry
     from fota_tui.services.campaigns.preview import Preview, build_preview
     from fota_tui.services.campaigns.problems import Problem
     from fota_tui.services.campaigns.rules import check_rules
-    from fota_tui.services.campaigns.rules.common import RuleContext
     from fota_tui.services.campaigns.service import CampaignService
     from fota_tui.services.campaigns.session import CampaignSession, open_session
     from fota_tui.services.campaigns.specfile import SpecFile, load_spec_file, spec_to_toml
@@ -37,7 +37,7 @@ _EXPORTS = {
     "build_preview": "preview",
     "Problem": "problems",
     "check_rules": "rules",
-    "RuleContext": "rules.common",
+    "RuleContext": "rules",
     "CampaignService": "service",
     "CampaignSession": "session",
     "open_session": "session",

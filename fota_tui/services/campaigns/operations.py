@@ -21,12 +21,9 @@ from fota_tui.models import (
     UpgradeState,
 )
 from fota_tui.providers.base import DeviceListEditing, ProviderClient
+from fota_tui.providers.registry import PLATFORMS
 from fota_tui.services.campaigns.journal import Journal
 
-NO_CANCEL = {
-    ProviderKind.OCEANCONNECT: "IODM northbound v1.5.0 has no stop or cancel for upgrade tasks",
-    ProviderKind.AOVX: "an OTA command cannot be withdrawn once it is sent",
-}
 RETRY_STATES = frozenset({UpgradeState.FAILED, UpgradeState.EXPIRED})
 
 
@@ -35,9 +32,9 @@ def can_cancel(client: ProviderClient) -> bool:
     return caps.cancel_campaign or caps.abort_campaign
 
 
-def cancel_unsupported_reason(client: ProviderClient) -> str:
-    why = NO_CANCEL.get(client.kind, "the platform has no cancel operation")
-    return f"{client.kind.label} campaigns cannot be cancelled: {why}"
+def cancel_unsupported_reason(kind: ProviderKind) -> str:
+    why = PLATFORMS[kind].no_cancel or "the platform has no cancel operation"
+    return f"{kind.label} campaigns cannot be cancelled: {why}"
 
 
 def _note(
@@ -55,7 +52,7 @@ async def cancel(
 ) -> Campaign:
     """Cancel (before start) or abort (after, where the platform allows it)."""
     if not can_cancel(client):
-        raise ProviderUnsupported(client.name, cancel_unsupported_reason(client))
+        raise ProviderUnsupported(client.name, cancel_unsupported_reason(client.kind))
     detail = await client.campaign(campaign_id)
     if not detail.campaign.active:
         raise UsageError(

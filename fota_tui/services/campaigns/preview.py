@@ -10,18 +10,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime
 
 from fota_tui.errors import FotaError, ProviderError, ProviderNotFound
 from fota_tui.models import CampaignSpec, Device, DeviceUpgrade, Firmware, ProviderKind
 from fota_tui.providers.base import GroupMembers, PlannedRequest, ProviderClient
+from fota_tui.providers.registry import PLATFORMS
+from fota_tui.providers.rules import RuleContext, find_firmware, too_many_targets
 from fota_tui.services.campaigns.eligibility import DeviceEligibility, check_eligibility
 from fota_tui.services.campaigns.journal import new_submission_id
 from fota_tui.services.campaigns.masking import mask_request
 from fota_tui.services.campaigns.problems import Problem, problem, spec_field
 from fota_tui.services.campaigns.rules import check_rules
-from fota_tui.services.campaigns.rules.common import RuleContext, find_firmware
-from fota_tui.services.campaigns.rules.oceanconnect import RULE_MAX_TARGETS
 
 NAME_PREFIX = "fota-tui"
 
@@ -233,7 +233,7 @@ async def build_preview(
         )
     reads = await _read(client, spec, need_devices=bool(spec.devices or spec.device_groups))
     ctx = RuleContext(now=now, firmware=reads.firmware, label=kind.label)
-    problems += [p for p in check_rules(kind, spec, ctx) if p.rule != RULE_MAX_TARGETS]
+    problems += [p for p in check_rules(kind, spec, ctx) if not too_many_targets(p)]
     problems += reads.problems
     firmware = find_firmware(reads.firmware, spec.firmware)
 
@@ -264,12 +264,12 @@ async def build_preview(
             chunks = [eligible[i : i + cap] for i in range(0, len(eligible), cap)]
         else:
             capped = spec.model_copy(update={"devices": eligible})
-            problems += [p for p in check_rules(kind, capped, ctx) if p.rule == RULE_MAX_TARGETS]
-            if not any(p.rule == RULE_MAX_TARGETS for p in problems):
+            problems += [p for p in check_rules(kind, capped, ctx) if too_many_targets(p)]
+            if not any(too_many_targets(p) for p in problems):
                 problems.append(
                     problem(
                         "devices",
-                        RULE_MAX_TARGETS,
+                        f"{kind.value}.max_targets",
                         f"{kind.label} accepts at most {cap} devices per job "
                         f"(got {len(eligible)}); accept the split or shorten the list",
                     )
@@ -328,15 +328,8 @@ async def build_preview(
 
 
 def _platform_notes(kind: ProviderKind, spec: CampaignSpec) -> list[str]:
-    notes = []
-    if kind is ProviderKind.THINGSPACE:
-        for name in ("start_at", "end_at"):
-            value = getattr(spec, name)
-            if value is not None and value.time() != time(0):
-                notes.append(
-                    f"{name}: ThingSpace takes dates only; {value:%Y-%m-%d %H:%M}Z is sent as"
-                    f" {value:%Y-%m-%d} (use windows for hours of the day)"
-                )
+    platform = PLATFORMS[kind]
+    notes = platform.notes(spec) if platform.notes is not None else []
     if spec.device_groups:
         notes.append(
             "the devices of the groups are resolved by the platform; they are not checked"

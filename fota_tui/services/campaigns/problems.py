@@ -2,29 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One reason a spec cannot be sent as it is.
-
-    ``field`` is the spec's dotted field (``devices[3]``, ``windows[0]``, ``options.retry``),
-    ``message`` names that field and the platform's rule, ``rule`` is a stable id
-    (``oceanconnect.max_targets``) the UI can key on.
-    """
-
-    field: str
-    message: str
-    rule: str
-
-    def __str__(self) -> str:
-        return self.message
-
-
-def problem(field: str, rule: str, text: str) -> Problem:
-    """A ``Problem`` whose message starts with the field: ``windows[0]: …``."""
-    return Problem(field=field, message=f"{field}: {text}", rule=rule)
+from fota_tui.providers.rules import Problem, problem
 
 
 def fields_with_problems(problems: list[Problem]) -> set[str]:
@@ -80,3 +58,6 @@ def place(field: str) -> str:
         return ""
     index = rest.split("]", 1)[0]
     return f"{_PLACES[name]} #{int(index) + 1}" if index.isdigit() else ""
+
+
+__all__ = ["Problem", "fields_with_problems", "place", "problem", "spec_field"]

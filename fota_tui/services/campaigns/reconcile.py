@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from fota_tui.errors import ProviderNotFound
-from fota_tui.models import Campaign, CampaignSpec, ProviderKind
+from fota_tui.models import Campaign, CampaignSpec
 from fota_tui.providers.base import ProviderClient
 from fota_tui.services.campaigns.journal import JournalEntry
 
@@ -69,14 +69,16 @@ async def _native(client: ProviderClient, entry: JournalEntry) -> Found:
     known = set(entry.known_before)
     fresh = [c for c in await client.campaigns() if c.campaign_id not in known]
     fresh.sort(key=lambda c: (c.created_at is None, c.created_at or NEVER, c.campaign_id))
-    if entry.kind is ProviderKind.THINGSPACE and entry.campaign_name:
-        named = [c for c in fresh if c.name == entry.campaign_name and _same_firmware(c, spec)]
+    if client.capabilities.campaign_names and entry.campaign_name:
+        named = [
+            c for c in fresh if c.name == entry.campaign_name and _same_firmware(client, c, spec)
+        ]
         if len(named) == 1:
             return Found([named[0].campaign_id], list(spec.devices), how="by name")
     wanted = set(spec.devices)
     if wanted:
         for candidate in fresh[:MAX_DETAIL_READS]:
-            if not _same_firmware(candidate, spec):
+            if not _same_firmware(client, candidate, spec):
                 continue
             try:
                 detail = await client.campaign(candidate.campaign_id)
@@ -86,7 +88,7 @@ async def _native(client: ProviderClient, entry: JournalEntry) -> Found:
                 return Found([candidate.campaign_id], sorted(wanted), how="by device list")
         return Found(how="no new campaign with these devices")
     groups = set(spec.device_groups)
-    same = [c for c in fresh if set(c.device_groups) == groups and _same_firmware(c, spec)]
+    same = [c for c in fresh if set(c.device_groups) == groups and _same_firmware(client, c, spec)]
     if len(same) == 1:
         return Found([same[0].campaign_id], how="the only new task on these device groups")
     if not same:
@@ -96,14 +98,12 @@ async def _native(client: ProviderClient, entry: JournalEntry) -> Found:
     )
 
 
-def _same_firmware(campaign: Campaign, spec: CampaignSpec) -> bool:
+def _same_firmware(client: ProviderClient, campaign: Campaign, spec: CampaignSpec) -> bool:
     """Cheap pre-filter: a candidate whose firmware is visibly another one is skipped."""
     names = {campaign.firmware_name, campaign.firmware_to} - {None}
-    if not names:
-        return True
+    if not names or not client.capabilities.lists_firmware_handle:
+        return True  # nothing to compare: the devices decide
     wanted = {spec.firmware, spec.firmware_to} - {None}
-    if campaign.kind is ProviderKind.OCEANCONNECT:
-        return True  # tasks name the package, the spec holds its fileId: use the devices
     return bool(names & wanted)
 
 

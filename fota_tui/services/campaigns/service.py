@@ -21,12 +21,12 @@ from fota_tui.models import (
     utcnow,
 )
 from fota_tui.providers.base import DeviceListEditing, ProviderClient
+from fota_tui.providers.rules import RuleContext
 from fota_tui.services.campaigns import operations
 from fota_tui.services.campaigns.journal import Journal, JournalEntry
 from fota_tui.services.campaigns.preview import Preview, build_preview
 from fota_tui.services.campaigns.problems import Problem
 from fota_tui.services.campaigns.rules import check_rules
-from fota_tui.services.campaigns.rules.common import RuleContext
 from fota_tui.services.campaigns.submit import SETTLE, Submission, Submitter
 
 

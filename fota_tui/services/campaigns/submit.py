@@ -43,12 +43,12 @@ from fota_tui.errors import (
 )
 from fota_tui.models import Campaign, CampaignSpec
 from fota_tui.providers.base import PlatformClock, ProviderClient
+from fota_tui.providers.rules import RuleContext
 from fota_tui.services.campaigns.journal import Journal, JournalEntry, JournalError
 from fota_tui.services.campaigns.preview import Preview
 from fota_tui.services.campaigns.problems import spec_field
 from fota_tui.services.campaigns.reconcile import Found, find_submission, is_local
 from fota_tui.services.campaigns.rules import check_rules
-from fota_tui.services.campaigns.rules.common import RuleContext
 
 AMBIGUOUS = (ProviderTimeout, ProviderUnavailable, ProviderProtocolError)
 STALE_AFTER = timedelta(minutes=10)  # a "sending" entry older than this was interrupted

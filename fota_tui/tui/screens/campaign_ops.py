@@ -30,11 +30,11 @@ from textual.widgets import Button, Input, Static, TextArea
 
 from fota_tui.errors import FotaError
 from fota_tui.models import Campaign, CampaignSpec, ProviderKind
+from fota_tui.providers.rules import RuleContext
 from fota_tui.services.campaigns import Problem
-from fota_tui.services.campaigns.operations import NO_CANCEL
+from fota_tui.services.campaigns.operations import cancel_unsupported_reason
 from fota_tui.services.campaigns.problems import problem
 from fota_tui.services.campaigns.rules import check_rules
-from fota_tui.services.campaigns.rules.common import RuleContext
 from fota_tui.services.session import ConsoleSession
 from fota_tui.tui.screens.wizard_form import field_matches, split_ids
 from fota_tui.tui.screens.wizard_review import MUTED, plain, problems_content
@@ -124,9 +124,9 @@ def cancel_refusal(console: ConsoleSession, target: OpTarget) -> str | None:
     caps = console.capabilities(target.provider)
     kind = target.kind
     if caps is not None and not (caps.cancel_campaign or caps.abort_campaign):
-        label = kind.label if kind else target.provider
-        why = NO_CANCEL.get(kind, "the platform has no cancel operation") if kind else ""
-        return f"{label} campaigns cannot be cancelled: {why}."
+        if kind is None:
+            return f"{target.provider} campaigns cannot be cancelled."
+        return f"{cancel_unsupported_reason(kind)}."
     campaign = target.campaign
     if campaign is not None and not campaign.active:
         return (

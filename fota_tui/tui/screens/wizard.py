@@ -40,6 +40,7 @@ from textual.widgets.option_list import Option
 
 from fota_tui.errors import FotaError
 from fota_tui.models import CampaignSpec, ExecuteType, Firmware, ProviderKind
+from fota_tui.providers.aovx.rules import default_version
 from fota_tui.services.campaigns import (
     CampaignService,
     CampaignSession,
@@ -47,7 +48,6 @@ from fota_tui.services.campaigns import (
     Problem,
     Submission,
 )
-from fota_tui.services.campaigns.rules.aovx import default_version
 from fota_tui.services.fleet import FleetRow
 from fota_tui.services.session import ConsoleSession
 from fota_tui.tui.screens.wizard_fields import (

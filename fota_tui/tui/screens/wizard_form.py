@@ -18,8 +18,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from fota_tui.models import CampaignSpec, ExecuteType, Firmware, ProviderKind
+from fota_tui.providers.rules import too_many_targets
 from fota_tui.services.campaigns.problems import Problem, problem
-from fota_tui.services.campaigns.rules.oceanconnect import RULE_MAX_TARGETS
 from fota_tui.services.campaigns.specfile import parse_time, read_id_file
 
 STEPS = ("provider", "firmware", "targets", "schedule", "review", "confirm")
@@ -374,7 +374,7 @@ class WizardForm:
             return Built(None, problems, targets, times)
         rule_problems = check(spec)
         if self.split:
-            rule_problems = [p for p in rule_problems if p.rule != RULE_MAX_TARGETS]
+            rule_problems = [p for p in rule_problems if not too_many_targets(p)]
         # A field that did not parse already has its problem; the rule's "missing" adds nothing.
         parsed_bad = {p.field for p in problems}
         problems += [p for p in rule_problems if p.field not in parsed_bad]

@@ -1,4 +1,8 @@
-"""Checks every platform shares, and the context a rule may consult."""
+"""A platform's campaign rules are pure functions: spec + context → problems.
+
+This module holds what they share: the ``Problem`` a rule reports, the context a rule
+may consult, and checks every platform uses. Each platform's rules live in its own
+package (``providers/<platform>/rules.py``) and are its only validator."""
 
 from __future__ import annotations
 
@@ -8,7 +12,28 @@ from datetime import datetime
 from typing import Any
 
 from fota_tui.models import CampaignSpec, Firmware
-from fota_tui.services.campaigns.problems import Problem, problem
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a spec cannot be sent as it is.
+
+    ``field`` is the spec's dotted field (``devices[3]``, ``windows[0]``, ``options.retry``),
+    ``message`` names that field and the platform's rule, ``rule`` is a stable id
+    (``oceanconnect.max_targets``) the UI can key on.
+    """
+
+    field: str
+    message: str
+    rule: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def problem(field: str, rule: str, text: str) -> Problem:
+    """A ``Problem`` whose message starts with the field: ``windows[0]: …``."""
+    return Problem(field=field, message=f"{field}: {text}", rule=rule)
 
 
 @dataclass(frozen=True)
@@ -26,6 +51,12 @@ class RuleContext:
 
 
 Rule = Callable[[CampaignSpec, RuleContext], list[Problem]]
+
+
+def too_many_targets(item: Problem) -> bool:
+    """A problem that splitting the device list into several jobs solves
+    (``<platform>.max_targets``)."""
+    return item.rule.endswith(".max_targets")
 
 
 def is_bool(value: Any) -> bool:

@@ -13,20 +13,28 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from fota_tui.models import CampaignSpec, ExecuteType, Firmware
-from fota_tui.services.campaigns.problems import Problem, problem
-from fota_tui.services.campaigns.rules.common import (
+from fota_tui.providers.platform import Option, option_help
+from fota_tui.providers.rules import (
+    Problem,
     RuleContext,
     bool_option,
     catalogue_names,
     check_targets,
     choice_option,
     find_firmware,
+    problem,
     unknown_options,
     unsupported,
 )
 
 LABEL = "OceanConnect"
-OPTIONS = ("file_type", "device_type", "model", "manufacturer", "retry")
+OPTIONS = (
+    Option("file_type", '"firmware" (default) or "software": which task API to call'),
+    Option("device_type", "targets.deviceType (required with device_groups)"),
+    Option("model", "targets.model (required with device_groups)"),
+    Option("manufacturer", "targets.manufacturerName (required with device_groups)"),
+    Option("retry", "policy.retryType: retry failed devices (needs retry_times 1..5)"),
+)
 FILE_TYPES = ("firmware", "software")
 MAX_TARGETS = 256
 MIN_CUSTOM_WINDOW = timedelta(minutes=5)
@@ -47,7 +55,7 @@ def format_time(value: datetime) -> str:
 
 
 def check(spec: CampaignSpec, ctx: RuleContext) -> list[Problem]:
-    out = unknown_options(spec, LABEL, OPTIONS)
+    out = unknown_options(spec, LABEL, option_help(OPTIONS))
     out += choice_option(spec, "file_type", FILE_TYPES, LABEL, "oceanconnect.file_type")
     out += unsupported(spec, LABEL, ("windows", "firmware_from"))
     out += _package(spec, ctx)

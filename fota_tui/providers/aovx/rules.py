@@ -12,18 +12,28 @@ import re
 from urllib.parse import urlsplit
 
 from fota_tui.models import CampaignSpec
-from fota_tui.services.campaigns.problems import Problem, problem
-from fota_tui.services.campaigns.rules.common import (
+from fota_tui.providers.platform import Option, option_help
+from fota_tui.providers.rules import (
+    Problem,
     RuleContext,
     check_targets,
     choice_option,
+    problem,
     require_devices,
     unknown_options,
     unsupported,
 )
 
 LABEL = "AOVX"
-OPTIONS = ("type", "mode", "protocol", "version")
+OPTIONS = (
+    Option("type", "0 = app upgrade (default), 1 = code/module upgrade"),
+    Option("mode", "0 = whole package (default), 1 = differential"),
+    Option("protocol", "0 = FTP, 1 = HTTP (default; FTP for ftp:// URLs)"),
+    Option(
+        "version",
+        "target version label (default: firmware_to, else the file name without extension)",
+    ),
+)
 TERMINAL_RE = re.compile(
     r"^(?:[0-9A-Fa-f]{32}|[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})$"
 )
@@ -32,7 +42,7 @@ PROTOCOL_SCHEMES = {0: ("ftp",), 1: ("http", "https")}
 
 
 def check(spec: CampaignSpec, ctx: RuleContext) -> list[Problem]:
-    out = unknown_options(spec, LABEL, OPTIONS)
+    out = unknown_options(spec, LABEL, option_help(OPTIONS))
     out += unsupported(spec, LABEL, ("device_groups", "windows", "retry_times", "end_at"))
     if spec.start_at is not None and spec.start_at > ctx.now:
         out.append(

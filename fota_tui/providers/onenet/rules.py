@@ -14,18 +14,24 @@ import re
 from urllib.parse import urlsplit
 
 from fota_tui.models import CampaignSpec
-from fota_tui.services.campaigns.problems import Problem, problem
-from fota_tui.services.campaigns.rules.common import (
+from fota_tui.providers.platform import Option, option_help
+from fota_tui.providers.rules import (
+    Problem,
     RuleContext,
     check_targets,
     int_range,
+    problem,
     require_devices,
     unknown_options,
     unsupported,
 )
 
 LABEL = "OneNET"
-OPTIONS = ("retry", "timeout", "trigger_msg")
+OPTIONS = (
+    Option("retry", "retries after a failed delivery, 0..10 (default 3)"),
+    Option("timeout", "device answer timeout in seconds, 5..40 (default 25)"),
+    Option("trigger_msg", "uplink that triggers delivery: 1 REGISTER .. 7 any (default 7)"),
+)
 IMEI_RE = re.compile(r"^\d{15}$")
 URI_SCHEMES = ("http", "https", "coap", "coaps")
 MAX_PAYLOAD = 2048
@@ -42,7 +48,7 @@ def write_payload(uri: str) -> bytes:
 
 
 def check(spec: CampaignSpec, ctx: RuleContext) -> list[Problem]:
-    out = unknown_options(spec, LABEL, OPTIONS)
+    out = unknown_options(spec, LABEL, option_help(OPTIONS))
     out += unsupported(spec, LABEL, ("device_groups", "windows"))
     out += _uri(spec.firmware)
     out += require_devices(spec, LABEL, "IMEI")

@@ -8,11 +8,13 @@ Luhn check digit); the license / auto-add flags are booleans.
 
 from __future__ import annotations
 
+from datetime import time
 from itertools import pairwise
 
 from fota_tui.models import CampaignSpec, ExecuteType
-from fota_tui.services.campaigns.problems import Problem, problem
-from fota_tui.services.campaigns.rules.common import (
+from fota_tui.providers.platform import Option, option_help
+from fota_tui.providers.rules import (
+    Problem,
     RuleContext,
     bool_option,
     catalogue_names,
@@ -20,13 +22,19 @@ from fota_tui.services.campaigns.rules.common import (
     choice_option,
     find_firmware,
     luhn_ok,
+    problem,
     require_devices,
     unknown_options,
     unsupported,
 )
 
 LABEL = "ThingSpace"
-OPTIONS = ("api", "protocol", "auto_assign_license", "auto_add_devices")
+OPTIONS = (
+    Option("api", '"v3" (default, LwM2M campaign) or "v1" (upgrade)'),
+    Option("protocol", '"LWM2M" (default) or "OMA-DM" (v3 only)'),
+    Option("auto_assign_license", "bool, v3 autoAssignLicenseFlag (default false)"),
+    Option("auto_add_devices", "bool, v3 autoAddDevicesFlag (default false)"),
+)
 APIS = ("v3", "v1")
 PROTOCOLS = ("LWM2M", "OMA-DM")
 MIN_WINDOW_HOURS = 4
@@ -35,7 +43,7 @@ V3_ONLY = ("protocol", "auto_assign_license", "auto_add_devices")
 
 def check(spec: CampaignSpec, ctx: RuleContext) -> list[Problem]:
     api = spec.options.get("api", "v3")
-    out = unknown_options(spec, LABEL, OPTIONS)
+    out = unknown_options(spec, LABEL, option_help(OPTIONS))
     out += choice_option(spec, "api", APIS, LABEL, "thingspace.api")
     out += unsupported(spec, LABEL, ("device_groups", "retry_times"))
     out += _firmware(spec, ctx)
@@ -209,4 +217,17 @@ def _flags(spec: CampaignSpec, api: object) -> list[Problem]:
             for key in V3_ONLY
             if key in spec.options
         ]
+    return out
+
+
+def notes(spec: CampaignSpec) -> list[str]:
+    """What a preview adds: ThingSpace takes dates, not times of day."""
+    out = []
+    for name in ("start_at", "end_at"):
+        value = getattr(spec, name)
+        if value is not None and value.time() != time(0):
+            out.append(
+                f"{name}: ThingSpace takes dates only; {value:%Y-%m-%d %H:%M}Z is sent as"
+                f" {value:%Y-%m-%d} (use windows for hours of the day)"
+            )
     return out
