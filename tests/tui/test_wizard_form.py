@@ -100,26 +100,26 @@ def test_problems_belong_to_the_step_that_edits_their_field() -> None:
 def test_build_reports_the_platform_rule_and_blocks_only_its_step() -> None:
     form = WizardForm(provider="ts", kind=TS, firmware="fw", table_ids=("352349110314189",))
     form.set_schedule_defaults(NOW)
-    form.windows = "0-2"
+    form["sc-windows"] = "0-2"
     built = form.build(NOW, checker(TS))
     assert built.spec is not None
     (window,) = built.for_step("schedule")
     assert window.rule == "thingspace.window_length" and window.field == "windows[0]"
     assert built.blocking("targets") == []  # an earlier step is not blocked by a later one
     assert built.blocking("schedule") == [window]
-    form.windows = "0-6"
+    form["sc-windows"] = "0-6"
     assert form.build(NOW, checker(TS)).problems == []
 
 
 def test_unparsable_fields_name_the_field_and_do_not_hide_others() -> None:
     form = WizardForm(provider="oc", kind=OC, firmware="fw", pasted="dev-1")
-    form.execute_type = ExecuteType.CUSTOM.value
-    form.start, form.end, form.retry_times = "soon", "+1d", "three"
+    form["sc-execute"] = ExecuteType.CUSTOM.value
+    form["sc-start"], form["sc-end"], form["sc-retry-times"] = "soon", "+1d", "three"
     built = form.build(NOW, checker(OC))
     by_field = {p.field: p for p in built.problems}
     assert by_field["start_at"].rule == "wizard.time"
-    assert by_field["retry_times"].rule == "oceanconnect.retry_times"
-    assert "'three'" in by_field["retry_times"].message
+    assert by_field["retry_times"].rule == "wizard.number"
+    assert "a whole number (got 'three')" in by_field["retry_times"].message
     # The missing start from the unparsable text is not reported twice.
     assert [p.field for p in built.problems].count("start_at") == 1
 

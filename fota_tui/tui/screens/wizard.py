@@ -39,8 +39,9 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from fota_tui.errors import FotaError
-from fota_tui.models import CampaignSpec, ExecuteType, Firmware, ProviderKind
-from fota_tui.providers.aovx.rules import default_version
+from fota_tui.models import CampaignSpec, Firmware, ProviderKind
+from fota_tui.providers.platform import FormField, Platform
+from fota_tui.providers.registry import PLATFORMS
 from fota_tui.services.campaigns import (
     CampaignService,
     CampaignSession,
@@ -51,7 +52,6 @@ from fota_tui.services.campaigns import (
 from fota_tui.services.fleet import FleetRow
 from fota_tui.services.session import ConsoleSession
 from fota_tui.tui.screens.wizard_fields import (
-    TIME_HINT,
     capabilities_text,
     firmware_fields,
     firmware_filters,
@@ -60,10 +60,9 @@ from fota_tui.tui.screens.wizard_fields import (
     target_fields,
 )
 from fota_tui.tui.screens.wizard_form import (
-    AOVX_PROTOCOLS,
-    AOVX_TYPES,
     STEP_TITLES,
     STEPS,
+    TIMES,
     Built,
     WizardForm,
     firmware_fit,
@@ -91,12 +90,6 @@ if TYPE_CHECKING:
 
 RESULT = "result"
 EDIT_STEPS = ("firmware", "targets", "schedule")
-TS, OC, ON, AX = (
-    ProviderKind.THINGSPACE,
-    ProviderKind.OCEANCONNECT,
-    ProviderKind.ONENET,
-    ProviderKind.AOVX,
-)
 _CHANGES = (Input.Changed, TextArea.Changed, Checkbox.Changed, Select.Changed)
 
 
@@ -269,6 +262,13 @@ class CampaignWizardScreen(ModalScreen[bool]):
         return self.form.kind
 
     @property
+    def platform(self) -> Platform | None:
+        return PLATFORMS[self.kind] if self.kind is not None else None
+
+    def _declared(self, control_id: str | None) -> FormField | None:
+        return self.form.declared(control_id) if control_id else None
+
+    @property
     def service(self) -> CampaignService | None:
         if not self.form.provider or self.form.provider in self.unavailable:
             return None
@@ -361,11 +361,12 @@ class CampaignWizardScreen(ModalScreen[bool]):
         form.set_schedule_defaults(self.now())
         self.form = form
         self.preview = None
+        platform = PLATFORMS[kind]
         for selector, fields in (
-            ("#fw-filters", firmware_filters(kind)),
-            ("#fw-kind", firmware_fields(kind)),
-            ("#tg-kind", target_fields(kind)),
-            ("#sc-kind", schedule_fields(kind)),
+            ("#fw-filters", firmware_filters(platform)),
+            ("#fw-kind", firmware_fields(platform)),
+            ("#tg-kind", target_fields(platform, self.console.capabilities(name))),
+            ("#sc-kind", schedule_fields(platform)),
         ):
             container = self.query_one(selector)
             await container.remove_children()
@@ -395,33 +396,16 @@ class CampaignWizardScreen(ModalScreen[bool]):
         f = self.form
         with self.prevent(*_CHANGES):
             for selector, value in (
-                ("#onenet-uri", f.firmware),
-                ("#onenet-version", f.firmware_to),
-                ("#aovx-url", f.firmware),
-                ("#aovx-version", f.aovx_version),
-                ("#oc-file-type", f.file_type),
-                ("#aovx-type", f.aovx_type),
-                ("#aovx-mode", f.aovx_mode),
-                ("#aovx-protocol", f.aovx_protocol),
                 ("#tg-table", f.use_table),
                 ("#tg-paste", f.pasted),
                 ("#tg-csv", f.csv_path),
                 ("#tg-groups", f.groups),
                 ("#tg-split", f.split),
                 ("#sc-name", f.name),
-                ("#sc-api", f.api),
-                ("#sc-execute", f.execute_type),
-                ("#sc-start", f.start),
-                ("#sc-end", f.end),
-                ("#sc-windows", f.windows),
-                ("#sc-license", f.license),
-                ("#sc-auto-add", f.auto_add),
-                ("#sc-retry-times", f.retry_times),
-                ("#sc-on-retry", f.onenet_retry),
-                ("#sc-on-timeout", f.onenet_timeout),
-                ("#sc-on-trigger", f.onenet_trigger),
             ):
                 self._put(selector, value)
+            for item in f.fields:
+                self._put(f"#{item.key}", f[item.key])
             table = self.query_one("#tg-table", Checkbox)
             table.disabled = not f.table_ids
             count = len(f.table_ids)
@@ -434,44 +418,20 @@ class CampaignWizardScreen(ModalScreen[bool]):
 
     def _read_form(self) -> None:
         f = self.form
-        if self.kind is ON:
-            f.firmware = self._get("#onenet-uri", "")
-            f.firmware_to = self._get("#onenet-version", "")
-        elif self.kind is AX:
-            f.firmware = self._get("#aovx-url", "")
-            f.aovx_version = self._get("#aovx-version", "")
-            f.aovx_type = self._get("#aovx-type", 0)
-            f.aovx_mode = self._get("#aovx-mode", 0)
-            f.aovx_protocol = self._get("#aovx-protocol", 1)
-        f.file_type = self._get("#oc-file-type", "firmware")
+        for item in f.fields:
+            f[item.key] = self._get(f"#{item.key}", f[item.key])
         f.use_table = bool(self._get("#tg-table", False)) and bool(f.table_ids)
         f.pasted = self._get("#tg-paste", "")
         f.csv_path = self._get("#tg-csv", "")
         f.groups = self._get("#tg-groups", "")
         f.split = bool(self._get("#tg-split", False))
         f.name = self._get("#sc-name", "")
-        f.api = self._get("#sc-api", "v3")
-        f.execute_type = self._get("#sc-execute", ExecuteType.NOW.value)
-        f.start = self._get("#sc-start", "")
-        f.end = self._get("#sc-end", "")
-        f.windows = self._get("#sc-windows", "")
-        f.license = bool(self._get("#sc-license", False))
-        f.auto_add = bool(self._get("#sc-auto-add", False))
-        f.retry_times = self._get("#sc-retry-times", "")
-        f.onenet_retry = self._get("#sc-on-retry", "")
-        f.onenet_timeout = self._get("#sc-on-timeout", "")
-        f.onenet_trigger = self._get("#sc-on-trigger", 7)
 
     def _sync_enabled(self) -> None:
         """Fields that do not apply to the current choices are disabled."""
-        v1 = self.form.api == "v1"
-        for selector in ("#sc-windows", "#sc-license", "#sc-auto-add"):
-            if (widget := self._find(selector)) is not None:
-                widget.disabled = v1
-        if self.kind is OC:
-            custom = self.form.execute_type == ExecuteType.CUSTOM.value
-            for selector in ("#sc-start", "#sc-end"):
-                self.query_one(selector).disabled = not custom
+        for item in self.form.fields:
+            if item.when is not None and (widget := self._find(f"#{item.key}")) is not None:
+                widget.disabled = not self.form.applies(item)
 
     @on(Input.Changed)
     @on(TextArea.Changed)
@@ -489,12 +449,13 @@ class CampaignWizardScreen(ModalScreen[bool]):
         if not self.form.provider or self.submitting or self.submission is not None:
             return
         self._read_form()
-        if control_id == "oc-file-type":
+        item = self._declared(control_id)
+        if item is not None and item.above_list:
             self._fill_firmware()
-        if control_id in ("sc-api", "sc-execute"):
+        if any(f.when is not None and f.when[0] == control_id for f in self.form.fields):
             self._sync_enabled()
-        if control_id in ("sc-start", "sc-end"):
-            self._show_resolved(control_id)
+        if item is not None and item.kind in TIMES:
+            self._show_resolved(item)
         self.preview = None  # anything edited makes the dry run stale
         self._revalidate()
 
@@ -507,13 +468,13 @@ class CampaignWizardScreen(ModalScreen[bool]):
             self.focus_next()
 
     # -- validation ---------------------------------------------------------------------
-    def _show_resolved(self, control_id: str) -> None:
+    def _show_resolved(self, item: FormField) -> None:
         """A typed time, resolved as you type: in UTC and in the platform's own zone."""
-        control = self.query_one(f"#{control_id}", Input)
+        control = self.query_one(f"#{item.key}", Input)
         field = control.parent
         if not isinstance(field, WizardField):
             return
-        hint = TIME_HINT if control_id == "sc-start" else ""
+        hint = item.hint
         if control.value.strip():
             value, _ = parse_when(control.value, self.now())
             if value is not None:
@@ -833,10 +794,9 @@ class CampaignWizardScreen(ModalScreen[bool]):
     def _fitting(self) -> tuple[list[tuple[Firmware, int]], int, bool]:
         """(firmware with fit counts, how many devices were matched, filtered?)."""
         catalogue = list(self._catalogue() or [])
-        if self.kind is OC:
-            catalogue = [
-                f for f in catalogue if (f.file_type or "").startswith(self.form.file_type)
-            ]
+        for item in (f for f in self.form.fields if f.above_list):  # by file type
+            wanted = str(self.form[item.key])
+            catalogue = [f for f in catalogue if (f.file_type or "").startswith(wanted)]
         models = [r.model for r in self.rows_for(self.form.provider) if r.model]
         scored = [(f, firmware_fit(f, models)) for f in catalogue]
         filtered = bool(models) and not self._show_all and any(n for _, n in scored)
@@ -871,16 +831,17 @@ class CampaignWizardScreen(ModalScreen[bool]):
                 ),
             )
         else:
-            what = {ON: "package URIs sent before", AX: "files"}.get(self.kind, "packages")  # type: ignore[arg-type]
+            typed = self.platform is not None and self.platform.typed_firmware
+            what = self.platform.catalogue_noun if self.platform is not None else "packages"
             text = f"{len(scored)} of {total} {what}" if total else f"No {what} listed."
             if filtered:
                 text += f" fit the {models} chosen devices (by model)"
-            if scored and self.kind in (ON, AX):
+            if scored and typed:
                 text += " · Enter copies one into the fields below"
             elif scored:
                 text += " · ↑/↓ chooses"
             self._update("#fw-status", Content.styled(text, MUTED))
-        if self.kind in (TS, OC):
+        if not self._typed:
             ids = [fw.firmware_id for fw, _ in scored]
             known = self._catalogue() is not None  # a pre-filled choice waits for the list
             if known and self.form.firmware not in ids:
@@ -893,7 +854,7 @@ class CampaignWizardScreen(ModalScreen[bool]):
 
     @on(OptionList.OptionHighlighted, "#fw-list")
     def _firmware_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if self.kind in (TS, OC) and event.option.id and event.option.id != self.form.firmware:
+        if not self._typed and event.option.id and event.option.id != self.form.firmware:
             self.form.firmware = event.option.id
             self.preview = None
             self._revalidate()
@@ -903,27 +864,23 @@ class CampaignWizardScreen(ModalScreen[bool]):
         fw = next((f for f in self._catalogue() or [] if f.firmware_id == event.option.id), None)
         if fw is None:
             return
-        if self.kind in (TS, OC):
+        if not self._typed:
             self.form.firmware = fw.firmware_id
             self._revalidate()
             self.action_next()
             return
-        url = fw.url or fw.firmware_id
-        if self.kind is ON:
-            self._put("#onenet-uri", url)
-            self._put("#onenet-version", fw.version or "")
-        elif self.kind is AX:
-            self._put("#aovx-url", url)
-            self._put("#aovx-version", fw.version or default_version(url))
-            protocol = AOVX_PROTOCOLS.get((fw.protocol or "").upper())
-            if protocol is not None:
-                self._put("#aovx-protocol", protocol)
-            file_type = AOVX_TYPES.get((fw.file_type or "").lower())
-            if file_type is not None:
-                self._put("#aovx-type", file_type)
+        fill = self.platform.from_catalogue if self.platform is not None else None
+        for target, value in (fill(fw) if fill is not None else {}).items():
+            for item in (f for f in self.form.fields if f.target == target):
+                self._put(f"#{item.key}", value)
+
+    @property
+    def _typed(self) -> bool:
+        """Whether the firmware is typed (and the list only suggests), not chosen."""
+        return self.platform is not None and self.platform.typed_firmware
 
     def _update_chosen_firmware(self) -> None:
-        if self.kind not in (TS, OC):
+        if self._typed:
             return
         fw = next((f for f in self._catalogue() or [] if f.firmware_id == self.form.firmware), None)
         if fw is not None:

@@ -1,9 +1,9 @@
-"""The campaign wizard's platform-specific fields, built for the chosen platform only.
+"""The campaign wizard's platform fields, built from the platform's declaration.
 
-Each function returns the widgets one step needs for one platform; the wizard mounts
-them when the provider is chosen (four platforms' worth of fields at once would make
-every keystroke re-layout far more widgets than are shown). The control ids are what
-``CampaignWizardScreen`` reads and writes.
+Each provider package declares the fields its campaigns take (``Platform.fields``); the
+functions here turn them into the widgets of one step, for the chosen platform only
+(four platforms' worth of fields at once would make every keystroke re-layout far more
+widgets than are shown). A control's id is its field's key.
 """
 
 from __future__ import annotations
@@ -13,36 +13,42 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Select, Static
 
-from fota_tui.models import ExecuteType, Firmware, ProviderKind
+from fota_tui.models import Capabilities, Firmware
+from fota_tui.providers.platform import FormField, Platform
 from fota_tui.services.campaigns import CampaignService
 from fota_tui.tui.screens.wizard_review import MUTED, plain
 from fota_tui.tui.widgets.wizard_field import WizardField
 
-TS, OC, ON, AX = (
-    ProviderKind.THINGSPACE,
-    ProviderKind.OCEANCONNECT,
-    ProviderKind.ONENET,
-    ProviderKind.AOVX,
-)
-TRIGGERS = (
-    (1, "1 REGISTER"),
-    (2, "2 UPDATE"),
-    (3, "3 REGISTER | UPDATE"),
-    (4, "4 NOTIFY"),
-    (5, "5 REGISTER | NOTIFY"),
-    (6, "6 UPDATE | NOTIFY"),
-    (7, "7 NOTIFY | UPDATE | REGISTER (default)"),
-)
-TIME_HINT = "A date, 2026-11-23 08:00 (UTC), now, or +30m / +2h / +7d."
-START_END = {
-    TS: ("Start date (UTC, sent as YYYY-MM-DD)", "End date (UTC)"),
-    OC: ("Start (UTC; custom window only)", "End (UTC; custom window only)"),
-    ON: ("Valid from (valid_time, UTC; empty = now)", "Expires (expired_time, UTC; required)"),
-}
-
 
 def _row(*fields: Widget) -> Horizontal:
     return Horizontal(*fields, classes="row")
+
+
+def _widget(item: FormField) -> Widget:
+    if item.kind == "check":
+        return Checkbox(item.label, id=item.key)
+    control: Widget
+    if item.kind == "choice":
+        control = Select(list(item.choices), allow_blank=False, id=item.key)
+    else:
+        control = Input(id=item.key, placeholder=item.placeholder)
+    return WizardField(item.label, control, (item.target, *item.also), hint=item.hint)
+
+
+def declared(items: tuple[FormField, ...] | list[FormField]) -> list[Widget]:
+    """The fields' widgets in order; fields of the same ``row`` share a line."""
+    out: list[Widget | list[Widget]] = []
+    rows: dict[int, list[Widget]] = {}
+    for item in items:
+        widget = _widget(item)
+        if not item.row:
+            out.append(widget)
+        elif item.row in rows:
+            rows[item.row].append(widget)
+        else:
+            rows[item.row] = [widget]
+            out.append(rows[item.row])
+    return [_row(*w) if isinstance(w, list) else w for w in out]
 
 
 def _chosen_firmware() -> WizardField:
@@ -53,173 +59,46 @@ def _chosen_firmware() -> WizardField:
     )
 
 
-def firmware_filters(kind: ProviderKind) -> list[Widget]:
+def firmware_filters(platform: Platform) -> list[Widget]:
     """Fields above the firmware list (they filter it)."""
-    if kind is not OC:
-        return []
-    return [
-        WizardField(
-            "Upgrade type (the list shows the packages of this type)",
-            Select(
-                [("Firmware upgrade", "firmware"), ("Software upgrade", "software")],
-                allow_blank=False,
-                id="oc-file-type",
-            ),
-            ("options.file_type",),
+    return declared([f for f in platform.step_fields("firmware") if f.above_list])
+
+
+def firmware_fields(platform: Platform) -> list[Widget]:
+    """Fields below the firmware list: the choice, or the typed package and its details."""
+    chosen: list[Widget] = [] if platform.typed_firmware else [_chosen_firmware()]
+    return chosen + declared([f for f in platform.step_fields("firmware") if not f.above_list])
+
+
+def target_fields(platform: Platform, caps: Capabilities | None) -> list[Widget]:
+    """Device groups and the split, where the platform has them."""
+    out: list[Widget] = []
+    if caps is not None and caps.device_groups:
+        out.append(
+            WizardField(
+                "Device groups (comma separated; instead of devices)",
+                Input(id="tg-groups", placeholder="group names"),
+                ("device_groups", *(t for t, step in platform.derived_steps if step == "targets")),
+                hint=f"A {platform.label} job takes devices or groups, never both.",
+            )
         )
-    ]
-
-
-def firmware_fields(kind: ProviderKind) -> list[Widget]:
-    """Fields below the firmware list."""
-    if kind in (TS, OC):
-        return [_chosen_firmware()]
-    if kind is ON:
-        return [
-            WizardField(
-                "Package URI written to /5/0/1",
-                Input(id="onenet-uri", placeholder="coap://host/path/package.bin"),
-                ("firmware",),
-                hint="http, https, coap or coaps; the cached write carries at most 2 KB.",
-            ),
-            WizardField(
-                "Version label (optional; kept in the journal)",
-                Input(id="onenet-version", placeholder="e.g. BC28JAR01A09"),
-                ("firmware_to",),
-            ),
-        ]
-    return [
-        WizardField(
-            "File URL (fileUrl)",
-            Input(id="aovx-url", placeholder="http://host/path/file.bin"),
-            ("firmware",),
-            hint="Its scheme must match the protocol: http(s) for HTTP, ftp for FTP.",
-        ),
-        WizardField(
-            "Version label (empty = the file name)",
-            Input(id="aovx-version"),
-            ("options.version", "firmware_to"),
-        ),
-        _row(
-            WizardField(
-                "Type",
-                Select([("0 app", 0), ("1 core", 1)], allow_blank=False, id="aovx-type"),
-                ("options.type",),
-            ),
-            WizardField(
-                "Mode",
-                Select(
-                    [("0 whole package", 0), ("1 differential", 1)],
-                    allow_blank=False,
-                    id="aovx-mode",
-                ),
-                ("options.mode",),
-            ),
-            WizardField(
-                "Protocol",
-                Select([("0 FTP", 0), ("1 HTTP", 1)], allow_blank=False, id="aovx-protocol"),
-                ("options.protocol",),
-            ),
-        ),
-    ]
-
-
-def target_fields(kind: ProviderKind) -> list[Widget]:
-    if kind is not OC:
-        return []
-    return [
-        WizardField(
-            "Device groups (comma separated; instead of devices)",
-            Input(id="tg-groups", placeholder="group names"),
-            ("device_groups", "options.device_type", "options.model", "options.manufacturer"),
-            hint="An OceanConnect task takes devices or groups, never both.",
-        ),
-        Checkbox(
-            "Split into several tasks of at most 256 devices (OceanConnect's limit)",
-            id="tg-split",
-        ),
-    ]
-
-
-def _times(kind: ProviderKind) -> Horizontal:
-    start, end = START_END[kind]
-    return _row(
-        WizardField(start, Input(id="sc-start"), ("start_at",), hint=TIME_HINT),
-        WizardField(end, Input(id="sc-end"), ("end_at",)),
-    )
-
-
-def schedule_fields(kind: ProviderKind) -> list[Widget]:
-    if kind is TS:
-        return [
-            WizardField(
-                "API",
-                Select(
-                    [("v3 campaign (windows, flags)", "v3"), ("v1 upgrade", "v1")],
-                    allow_blank=False,
-                    id="sc-api",
-                ),
-                ("options.api",),
-            ),
-            _times(kind),
-            WizardField(
-                "Time windows (UTC hours, e.g. 0-6, 20-24; empty = any time)",
-                Input(id="sc-windows"),
-                ("windows",),
-                hint="Each window needs end >= start + 4 h.",
-            ),
-            Checkbox("Auto-assign a license", id="sc-license"),
-            Checkbox("Auto-add devices", id="sc-auto-add"),
-        ]
-    if kind is OC:
-        return [
-            WizardField(
-                "Execute",
-                Select(
-                    [
-                        ("now", ExecuteType.NOW.value),
-                        ("when the device comes online", ExecuteType.DEVICE_ONLINE.value),
-                        ("custom window (start/end)", ExecuteType.CUSTOM.value),
-                    ],
-                    allow_blank=False,
-                    id="sc-execute",
-                ),
-                ("execute_type",),
-            ),
-            _times(kind),
-            WizardField(
-                "Retries (1..5; empty = no retry)",
-                Input(id="sc-retry-times"),
-                ("retry_times", "options.retry"),
-            ),
-        ]
-    if kind is ON:
-        return [
-            _times(kind),
-            _row(
-                WizardField(
-                    "Retry (0..10)", Input(id="sc-on-retry"), ("options.retry", "retry_times")
-                ),
-                WizardField("Timeout (5..40 s)", Input(id="sc-on-timeout"), ("options.timeout",)),
-            ),
-            WizardField(
-                "Trigger (trigger_msg)",
-                Select(
-                    [(label, value) for value, label in TRIGGERS],
-                    allow_blank=False,
-                    id="sc-on-trigger",
-                ),
-                ("options.trigger_msg",),
-            ),
-        ]
-    return [
-        Static(
-            "AOVX sends the OTA command to the terminals at once: there is no schedule or"
-            " retry policy to set.",
-            classes="intro",
-            markup=False,
+    if caps is not None and caps.max_targets_per_campaign:
+        cap = caps.max_targets_per_campaign
+        out.append(
+            Checkbox(
+                f"Split into several jobs of at most {cap} devices ({platform.label}'s limit)",
+                id="tg-split",
+            )
         )
-    ]
+    return out
+
+
+def schedule_fields(platform: Platform) -> list[Widget]:
+    fields = declared(platform.step_fields("schedule"))
+    if fields:
+        return fields
+    note = platform.schedule_note or f"{platform.label} has nothing to schedule."
+    return [Static(note, classes="intro", markup=False)]
 
 
 def capabilities_text(svc: CampaignService) -> Content:

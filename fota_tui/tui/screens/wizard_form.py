@@ -12,12 +12,15 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from fota_tui.models import CampaignSpec, ExecuteType, Firmware, ProviderKind
+from fota_tui.models import CampaignSpec, Firmware, ProviderKind
+from fota_tui.providers.platform import FormField
+from fota_tui.providers.registry import PLATFORMS
 from fota_tui.providers.rules import too_many_targets
 from fota_tui.services.campaigns.problems import Problem, problem
 from fota_tui.services.campaigns.specfile import parse_time, read_id_file
@@ -31,46 +34,21 @@ STEP_TITLES = {
     "review": "Review (dry run)",
     "confirm": "Confirm",
 }
-# The spec fields each editable step owns (a problem of ``devices[3]`` belongs to ``devices``).
+# The spec fields each editable step owns (a problem of ``devices[3]`` belongs to
+# ``devices``): the shared ones, and every platform's declared fields.
 STEP_FIELDS: dict[str, tuple[str, ...]] = {
     "provider": ("provider",),
-    "firmware": (
-        "firmware",
-        "firmware_to",
-        "firmware_from",
-        "options.file_type",
-        "options.type",
-        "options.mode",
-        "options.protocol",
-        "options.version",
-    ),
-    "targets": (
-        "devices",
-        "device_groups",
-        "devices_file",
-        "options.device_type",
-        "options.model",
-        "options.manufacturer",
-    ),
-    "schedule": (
-        "name",
-        "start_at",
-        "end_at",
-        "windows",
-        "execute_type",
-        "retry_times",
-        "options.retry",
-        "options.timeout",
-        "options.trigger_msg",
-        "options.api",
-        "options.auto_assign_license",
-        "options.auto_add_devices",
-    ),
+    "firmware": ("firmware", "firmware_to", "firmware_from"),
+    "targets": ("devices", "device_groups", "devices_file"),
+    "schedule": ("name",),
 }
+for _platform in PLATFORMS.values():
+    for _item in _platform.fields:
+        STEP_FIELDS[_item.step] += (_item.target, *_item.also)
+    for _target, _step in _platform.derived_steps:
+        STEP_FIELDS[_step] += (_target,)
 ID_SPLIT = re.compile(r"[\s,;]+")
 WINDOW_RE = re.compile(r"^(\d{1,2})\s*-\s*(\d{1,2})$")
-AOVX_PROTOCOLS = {"FTP": 0, "HTTP": 1, "HTTPS": 1}
-AOVX_TYPES = {"app": 0, "core": 1}
 
 
 def field_matches(problem_field: str, name: str) -> bool:
@@ -151,14 +129,6 @@ def format_windows(windows: Iterable[tuple[int, int]]) -> str:
     return ", ".join(f"{a}-{b}" for a, b in windows)
 
 
-def _int_or_raw(text: str) -> int | str:
-    text = text.strip()
-    try:
-        return int(text)
-    except ValueError:
-        return text
-
-
 def firmware_fit(firmware: Firmware, models: Sequence[str]) -> int:
     """How many of ``models`` (the chosen devices' models) ``firmware`` is built for."""
     if not firmware.model:
@@ -199,23 +169,20 @@ class Built:
 
 
 Checker = Callable[[CampaignSpec], list[Problem]]
+TIMES = ("time", "date")
+_UNSET = object()  # a field left empty: the spec does not say it
 
 
 @dataclass
 class WizardForm:
-    """Raw values of every field, as typed (strings) or toggled (bools)."""
+    """Raw values of every field: the shared ones as attributes, the platform's declared
+    fields (``Platform.fields``) in ``values`` by key."""
 
     provider: str = ""
     kind: ProviderKind | None = None
     name: str = ""
-    # firmware / package
-    firmware: str = ""  # ThingSpace firmwareName, OceanConnect fileId, OneNET URI, AOVX URL
-    firmware_to: str = ""  # OneNET version label (optional)
-    file_type: str = "firmware"  # OceanConnect software/firmware upgrade
-    aovx_type: int = 0
-    aovx_mode: int = 0
-    aovx_protocol: int = 1
-    aovx_version: str = ""
+    firmware: str = ""  # the catalogue's choice, or the URI typed in the platform's field
+    values: dict[str, Any] = field(default_factory=dict)
     # targets
     use_table: bool = True
     table_ids: tuple[str, ...] = ()
@@ -223,34 +190,46 @@ class WizardForm:
     csv_path: str = ""
     groups: str = ""
     split: bool = False
-    # schedule and policy
-    api: str = "v3"
-    start: str = ""
-    end: str = ""
-    windows: str = ""
-    license: bool = False
-    auto_add: bool = False
-    execute_type: str = ExecuteType.NOW.value
-    retry_times: str = ""  # OceanConnect 1..5, empty = no retry
-    onenet_retry: str = "3"
-    onenet_timeout: str = "25"
-    onenet_trigger: int = 7
 
     def copy(self, **changes: Any) -> WizardForm:
-        return replace(self, **changes)
+        return replace(self, values=dict(self.values), **changes)
+
+    # -- the platform's fields -------------------------------------------------------
+    @property
+    def fields(self) -> tuple[FormField, ...]:
+        return PLATFORMS[self.kind].fields if self.kind is not None else ()
+
+    def declared(self, key: str) -> FormField | None:
+        return next((f for f in self.fields if f.key == key), None)
+
+    def __getitem__(self, key: str) -> Any:
+        found = self.declared(key)
+        if found is not None and found.target == "firmware":
+            return self.firmware
+        if key in self.values:
+            return self.values[key]
+        if found is not None and found.kind not in TIMES and not callable(found.default):
+            return found.default
+        return ""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        found = self.declared(key)
+        if found is not None and found.target == "firmware":
+            self.firmware = value
+        else:
+            self.values[key] = value
+
+    def applies(self, item: FormField) -> bool:
+        """Whether a field counts under the current choices (``when``)."""
+        return item.when is None or self[item.when[0]] == item.when[1]
 
     # -- defaults ------------------------------------------------------------------
     def set_schedule_defaults(self, now: datetime) -> None:
-        """Sensible, valid starting values for the chosen platform's schedule."""
-        today = now.astimezone(UTC).date()
-        if self.kind is ProviderKind.THINGSPACE:
-            self.start = self.start or today.isoformat()
-            self.end = self.end or (today + timedelta(days=7)).isoformat()
-        elif self.kind is ProviderKind.OCEANCONNECT:
-            self.start = self.start or "+10m"
-            self.end = self.end or "+1d"
-        elif self.kind is ProviderKind.ONENET:
-            self.end = self.end or "+1d"
+        """Sensible, valid starting values for the chosen platform's times."""
+        utc = now.astimezone(UTC)
+        for item in self.fields:
+            if item.kind in TIMES and not self.values.get(item.key):
+                self.values[item.key] = item.initial(utc)
 
     # -- targets -------------------------------------------------------------------
     def targets(self, cwd: Path | None = None) -> Targets:
@@ -282,15 +261,36 @@ class WizardForm:
         )
 
     # -- building --------------------------------------------------------------------
-    def _time(
-        self, name: str, text: str, now: datetime, problems: list[Problem]
-    ) -> datetime | None:
-        if not text.strip():
-            return None
-        value, error = parse_when(text, now)
-        if error:
-            problems.append(problem(name, "wizard.time", error))
-        return value
+    def _parse(
+        self, item: FormField, now: datetime, problems: list[Problem], times: dict[str, Any]
+    ) -> Any:
+        """The field's value for the spec, ``_UNSET`` when empty; a problem when unreadable."""
+        raw = self[item.key]
+        text = raw.strip() if isinstance(raw, str) else raw
+        if item.kind == "check":
+            return bool(raw)
+        if text in ("", None):
+            return _UNSET
+        if item.kind == "int":
+            try:
+                return int(text)
+            except (TypeError, ValueError):
+                problems.append(
+                    problem(item.target, "wizard.number", f"a whole number (got {text!r})")
+                )
+                return _UNSET
+        if item.kind in TIMES:
+            value, error = parse_when(str(text), now)
+            if error:
+                problems.append(problem(item.target, "wizard.time", error))
+            times[item.target] = value
+            return _UNSET if value is None else value
+        if item.kind == "windows":
+            windows, error = parse_windows(str(text))
+            if error:
+                problems.append(problem(item.target, "wizard.windows", error))
+            return windows
+        return text
 
     def build(
         self,
@@ -304,7 +304,6 @@ class WizardForm:
         problems: list[Problem] = []
         targets = self.targets(cwd)
         problems += targets.problems
-        kind = self.kind
         values: dict[str, Any] = {
             "provider": self.provider,
             "firmware": self.firmware.strip(),
@@ -312,58 +311,23 @@ class WizardForm:
         }
         if self.name.strip():
             values["name"] = self.name.strip()
+        if targets.groups:
+            values["device_groups"] = targets.groups
         options: dict[str, Any] = {}
         times: dict[str, datetime | None] = {}
-        if kind is ProviderKind.THINGSPACE:
-            options["api"] = self.api
-            if self.api == "v3":
-                options["auto_assign_license"] = self.license
-                options["auto_add_devices"] = self.auto_add
-                windows, error = parse_windows(self.windows)
-                if error:
-                    problems.append(problem("windows", "wizard.windows", error))
-                values["windows"] = windows
-            times["start_at"] = self._time("start_at", self.start, now, problems)
-            times["end_at"] = self._time("end_at", self.end, now, problems)
-        elif kind is ProviderKind.OCEANCONNECT:
-            options["file_type"] = self.file_type
-            values["execute_type"] = self.execute_type
-            if self.execute_type == ExecuteType.CUSTOM.value:
-                times["start_at"] = self._time("start_at", self.start, now, problems)
-                times["end_at"] = self._time("end_at", self.end, now, problems)
-            if self.retry_times.strip():
-                retry = _int_or_raw(self.retry_times)
-                if isinstance(retry, int):
-                    values["retry_times"] = retry
-                    options["retry"] = True
-                else:
-                    problems.append(
-                        problem(
-                            "retry_times",
-                            "oceanconnect.retry_times",
-                            f"OceanConnect retryTimes is a whole number 1..5 (got {retry!r})",
-                        )
-                    )
-            if targets.groups:
-                values["device_groups"] = targets.groups
-                entry = next((f for f in catalogue or () if f.firmware_id == self.firmware), None)
-                if entry is not None:  # a group task names the package's device kind
-                    options["device_type"] = entry.device_type
-                    options["model"] = entry.model
-                    options["manufacturer"] = entry.make
-        elif kind is ProviderKind.ONENET:
-            if self.firmware_to.strip():
-                values["firmware_to"] = self.firmware_to.strip()
-            times["start_at"] = self._time("start_at", self.start, now, problems)
-            times["end_at"] = self._time("end_at", self.end, now, problems)
-            options["retry"] = _int_or_raw(self.onenet_retry)
-            options["timeout"] = _int_or_raw(self.onenet_timeout)
-            options["trigger_msg"] = self.onenet_trigger
-        elif kind is ProviderKind.AOVX:
-            options.update(type=self.aovx_type, mode=self.aovx_mode, protocol=self.aovx_protocol)
-            if self.aovx_version.strip():
-                options["version"] = self.aovx_version.strip()
-        values.update({k: v for k, v in times.items() if v is not None})
+        for item in self.fields:
+            if item.target == "firmware" or not self.applies(item):
+                continue
+            value = self._parse(item, now, problems, times)
+            if value is _UNSET:
+                continue
+            if item.target.startswith("options."):
+                options[item.target.removeprefix("options.")] = value
+            else:
+                values[item.target] = value
+        platform = PLATFORMS[self.kind] if self.kind is not None else None
+        if platform is not None and platform.complete is not None:
+            platform.complete(values, options, catalogue)
         values["options"] = {k: v for k, v in options.items() if v is not None}
         try:
             spec = CampaignSpec.model_validate(values)
@@ -383,49 +347,42 @@ class WizardForm:
 
 def form_from_spec(spec: CampaignSpec, kind: ProviderKind) -> WizardForm:
     """A form pre-filled from ``spec`` (retry failed): the ids are pasted, not from the table."""
-    opts = spec.options
     form = WizardForm(
         provider=spec.provider,
         kind=kind,
         name=spec.name or "",
         firmware=spec.firmware,
-        firmware_to=spec.firmware_to or "",
         use_table=False,
         pasted="\n".join(spec.devices),
         groups=", ".join(spec.device_groups),
-        windows=format_windows(spec.windows),
-        execute_type=spec.execute_type.value,
-        start=_time_text(spec.start_at, kind),
-        end=_time_text(spec.end_at, kind),
     )
-    if kind is ProviderKind.THINGSPACE:
-        form.api = str(opts.get("api", "v3"))
-        form.license = bool(opts.get("auto_assign_license", False))
-        form.auto_add = bool(opts.get("auto_add_devices", False))
-    elif kind is ProviderKind.OCEANCONNECT:
-        form.file_type = str(opts.get("file_type", "firmware"))
-        if spec.retry_times is not None:
-            form.retry_times = str(spec.retry_times)
-    elif kind is ProviderKind.ONENET:
-        form.onenet_retry = str(opts.get("retry", form.onenet_retry))
-        form.onenet_timeout = str(opts.get("timeout", form.onenet_timeout))
-        trigger = opts.get("trigger_msg", 7)
-        form.onenet_trigger = trigger if isinstance(trigger, int) else 7
-    elif kind is ProviderKind.AOVX:
-        for key, attr in (
-            ("type", "aovx_type"),
-            ("mode", "aovx_mode"),
-            ("protocol", "aovx_protocol"),
-        ):
-            if isinstance(opts.get(key), int):
-                setattr(form, attr, opts[key])
-        form.aovx_version = str(opts.get("version", spec.firmware_to or ""))
+    for item in form.fields:
+        if item.target == "firmware":
+            continue
+        if item.target.startswith("options."):
+            value = spec.options.get(item.target.removeprefix("options."))
+        else:
+            value = getattr(spec, item.target, None)
+        raw = _raw(item, value)
+        if raw is not None:
+            form.values[item.key] = raw
     return form
 
 
-def _time_text(value: datetime | None, kind: ProviderKind) -> str:
+def _raw(item: FormField, value: Any) -> Any:
+    """A spec value as its field shows it (None: leave the field's default)."""
     if value is None:
-        return ""
-    if kind is ProviderKind.THINGSPACE:
+        return None
+    if isinstance(value, Enum):
+        value = value.value
+    if item.kind == "date":
         return value.date().isoformat()
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if item.kind == "time":
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if item.kind == "windows":
+        return format_windows(value)
+    if item.kind == "check":
+        return bool(value)
+    if item.kind == "choice":
+        return value if any(value == v for _, v in item.choices) else None
+    return str(value)
