@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, cast
 
 from fota_tui.config.schema import PROVIDER_CONFIG_CLASSES, Profile
 from fota_tui.models import ProviderKind
-from fota_tui.sim.accounts import DEMO_CREDENTIALS, IN_PROCESS_ROOT, base_url
+from fota_tui.sim.accounts import IN_PROCESS_ROOT, base_url
 from fota_tui.sim.clock import Clock, ScaledClock
+from fota_tui.sim.dialects import demo_credentials
 
 if TYPE_CHECKING:
     import httpx
@@ -39,7 +40,7 @@ def demo_profile(
     credentials: Mapping[ProviderKind, Mapping[str, str]] = (
         {kind: d.credentials for kind, d in simulator.dialects.items()}
         if simulator is not None
-        else {kind: DEMO_CREDENTIALS[kind] for kind in kinds}
+        else {kind: demo_credentials(kind) for kind in kinds}
     )
     providers = [
         PROVIDER_CONFIG_CLASSES[kind](

@@ -19,7 +19,7 @@ from fota_tui.models import ProviderKind
 from fota_tui.sim.accounts import IN_PROCESS_ROOT, base_url
 from fota_tui.sim.clock import Clock, ScaledClock
 from fota_tui.sim.dialect import Dialect
-from fota_tui.sim.dialects import dialect_class
+from fota_tui.sim.dialects import dialect_class, share
 from fota_tui.sim.faults import FaultInjector
 from fota_tui.sim.fleet import SimFleet, Timing
 from fota_tui.sim.hostile import ERROR_TEXT, poison
@@ -27,13 +27,6 @@ from fota_tui.sim.http import SimRequest, SimResponse
 from fota_tui.sim.wire_faults import SLOW_BODY_SECONDS, endless_page, first_page, gzip_bomb, trickle
 
 DEFAULT_DEVICES = 2000
-# Share of the fleet each platform gets.
-_SHARES = {
-    ProviderKind.THINGSPACE: 0.30,
-    ProviderKind.OCEANCONNECT: 0.25,
-    ProviderKind.ONENET: 0.25,
-    ProviderKind.AOVX: 0.20,
-}
 
 
 class ConnectionDropped(Exception):
@@ -82,9 +75,9 @@ class Simulator:
             if overrides.get(kind):
                 dialect_cls = dialect_cls.with_credentials(overrides[kind])
             dialects[kind] = dialect_cls(fleet)
-        total_share = sum(_SHARES[k] for k in kinds)
+        total_share = sum(share(k) for k in kinds)
         for kind, dialect in dialects.items():
-            count = max(1, round(devices * _SHARES[kind] / total_share))
+            count = max(1, round(devices * share(kind) / total_share))
             dialect.seed(count, random.Random(f"{seed}:seed:{kind}"))
         simulator = cls(fleet, dialects, FaultInjector.from_spec(faults, seed=seed))
         simulator.apply_settings()

@@ -36,7 +36,8 @@ from fota_tui.models import CampaignState, UpgradeState
 from fota_tui.sim import hostile as sim_hostile
 from fota_tui.sim.clock import ManualClock, ScaledClock
 from fota_tui.sim.demo import demo_profile
-from fota_tui.sim.dialects import oceanconnect_tasks, thingspace_words
+from fota_tui.sim.dialects.oceanconnect import tasks as oceanconnect_tasks
+from fota_tui.sim.dialects.thingspace import words as thingspace_words
 from fota_tui.sim.hostile import CONTROLS, ESCAPES, FORMULAS, MARKUP, RTL, WIDE
 from fota_tui.sim.server import Simulator
 

@@ -22,7 +22,7 @@ from fota_tui.cli import main
 from fota_tui.models import ProviderKind, UpgradeState
 from fota_tui.services.export import EXPORT_COLUMNS
 from fota_tui.sim import demo
-from fota_tui.sim.dialects.aovx import AovxDialect
+from fota_tui.sim.dialects.aovx.dialect import AovxDialect
 from fota_tui.sim.server import LoopbackServer, Simulator
 
 DEMO_DEVICES = 200

@@ -29,7 +29,7 @@ from fota_tui.models import ProviderKind
 from fota_tui.providers import registry
 from fota_tui.services import status_report
 from fota_tui.services.workspace import Workspace
-from fota_tui.sim.dialects.onenet import OneNetDialect
+from fota_tui.sim.dialects.onenet.dialect import OneNetDialect
 from fota_tui.sim.server import Simulator
 
 ONENET_OK = json.dumps({"errno": 0, "error": "succ", "data": {"total_count": 0, "devices": []}})

@@ -32,8 +32,8 @@ from fota_tui.providers.base import LocalGroup, ProviderClient
 from fota_tui.providers.http import ClientOptions, RetryPolicy
 from fota_tui.services.snapshot import fetch_snapshot
 from fota_tui.sim.clock import ManualClock
-from fota_tui.sim.dialects.aovx import AovxDialect
-from fota_tui.sim.dialects.aovx_common import status_since
+from fota_tui.sim.dialects.aovx.common import status_since
+from fota_tui.sim.dialects.aovx.dialect import AovxDialect
 from fota_tui.sim.fleet import SimFleet
 from fota_tui.sim.server import Simulator
 

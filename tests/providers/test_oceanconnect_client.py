@@ -34,7 +34,7 @@ from fota_tui.providers.http import ClientOptions, RetryPolicy
 from fota_tui.providers.oceanconnect.client import OceanConnectClient
 from fota_tui.services.snapshot import fetch_snapshot
 from fota_tui.sim.clock import ManualClock
-from fota_tui.sim.dialects.oceanconnect import OceanConnectDialect
+from fota_tui.sim.dialects.oceanconnect.dialect import OceanConnectDialect
 from fota_tui.sim.fleet import Phase
 from fota_tui.sim.server import Simulator
 

@@ -36,7 +36,7 @@ from fota_tui.providers.http import ClientOptions
 from fota_tui.providers.onenet.client import OneNetClient
 from fota_tui.services.snapshot import fetch_snapshot
 from fota_tui.sim.clock import ManualClock
-from fota_tui.sim.dialects.onenet import OneNetDialect
+from fota_tui.sim.dialects.onenet.dialect import OneNetDialect
 from fota_tui.sim.fleet import Phase, Reason, SimJob
 from fota_tui.sim.server import Simulator
 

@@ -35,7 +35,7 @@ from fota_tui.providers.http import ClientOptions
 from fota_tui.providers.thingspace.client import ThingSpaceClient
 from fota_tui.services.snapshot import fetch_snapshot
 from fota_tui.sim.clock import ManualClock
-from fota_tui.sim.dialects.thingspace import ThingSpaceDialect
+from fota_tui.sim.dialects.thingspace.dialect import ThingSpaceDialect
 from fota_tui.sim.fleet import Phase, SimJob
 from fota_tui.sim.server import Simulator
 

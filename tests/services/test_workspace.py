@@ -16,7 +16,7 @@ from fota_tui.services import status_report
 from fota_tui.services.workspace import Workspace
 from fota_tui.sim.clock import ManualClock
 from fota_tui.sim.demo import demo_profile
-from fota_tui.sim.dialects.oceanconnect import OceanConnectDialect
+from fota_tui.sim.dialects.oceanconnect.dialect import OceanConnectDialect
 from fota_tui.sim.server import Simulator
 
 ONENET_URI = "coap://fw.example.com/pkg/BC28JAR01A09.bin"

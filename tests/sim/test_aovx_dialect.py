@@ -17,7 +17,7 @@ import pytest
 
 from fota_tui.models import ProviderKind
 from fota_tui.sim.clock import ManualClock
-from fota_tui.sim.dialects.aovx import AovxDialect
+from fota_tui.sim.dialects.aovx.dialect import AovxDialect
 from fota_tui.sim.fleet import SimFleet
 from fota_tui.sim.server import Simulator
 

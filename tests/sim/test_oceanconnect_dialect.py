@@ -12,8 +12,8 @@ import pytest
 
 from fota_tui.models import ProviderKind
 from fota_tui.sim.clock import ManualClock
-from fota_tui.sim.dialects.oceanconnect import OceanConnectDialect
-from fota_tui.sim.dialects.oceanconnect_common import ERRORS
+from fota_tui.sim.dialects.oceanconnect.common import ERRORS
+from fota_tui.sim.dialects.oceanconnect.dialect import OceanConnectDialect
 from fota_tui.sim.server import Simulator
 
 K = ProviderKind.OCEANCONNECT

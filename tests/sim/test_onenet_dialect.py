@@ -14,7 +14,7 @@ import pytest
 
 from fota_tui.models import ProviderKind
 from fota_tui.sim.clock import ManualClock
-from fota_tui.sim.dialects.onenet import OneNetDialect
+from fota_tui.sim.dialects.onenet.dialect import OneNetDialect
 from fota_tui.sim.fleet import Phase, Reason, SimFleet
 from fota_tui.sim.server import Simulator
 

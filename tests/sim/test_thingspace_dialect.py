@@ -15,8 +15,8 @@ import pytest
 
 from fota_tui.models import ProviderKind
 from fota_tui.sim.clock import ManualClock
-from fota_tui.sim.dialects.thingspace import ThingSpaceDialect
-from fota_tui.sim.dialects.thingspace_common import valid_imei
+from fota_tui.sim.dialects.thingspace.common import valid_imei
+from fota_tui.sim.dialects.thingspace.dialect import ThingSpaceDialect
 from fota_tui.sim.server import Simulator
 
 KIND = ProviderKind.THINGSPACE

@@ -10,7 +10,7 @@ from wizard_harness import PROVIDER, start, wait_for, wizard, wizard_app
 from fota_tui.config.paths import resolve_paths
 from fota_tui.models import ProviderKind
 from fota_tui.sim.demo import build_demo
-from fota_tui.sim.dialects.oceanconnect import OceanConnectDialect
+from fota_tui.sim.dialects.oceanconnect.dialect import OceanConnectDialect
 from fota_tui.tui.app import make_app
 from fota_tui.tui.screens.dashboard import DashboardScreen
 from fota_tui.tui.screens.wizard import open_wizard

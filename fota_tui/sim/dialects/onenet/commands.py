@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from fota_tui.sim.dialects.onenet_common import (
+from fota_tui.sim.dialects.onenet.common import (
     CANCELLED,
     CONFIRM_NAMES,
     DEFAULT_OUTCOME,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from fota_tui.sim.dialects.thingspace_words import (
+from fota_tui.sim.dialects.thingspace.words import (
     REJECT_INVALID_IMEI,
     REJECT_LICENSE,
     REJECT_MODEL,

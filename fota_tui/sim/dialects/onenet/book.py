@@ -8,13 +8,13 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from fota_tui.models import ProviderKind
-from fota_tui.sim.dialects.onenet_commands import (
+from fota_tui.sim.dialects.onenet.commands import (
     Command,
     PlainCommand,
     fota_commands,
     object5,
 )
-from fota_tui.sim.dialects.onenet_common import (
+from fota_tui.sim.dialects.onenet.common import (
     FOTA_INST,
     FOTA_OBJ,
     RES_RESULT,

@@ -28,9 +28,9 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from fota_tui.models import ProviderKind
-from fota_tui.sim.accounts import DEMO_CREDENTIALS
 from fota_tui.sim.dialect import Dialect
-from fota_tui.sim.dialects.aovx_common import (
+from fota_tui.sim.dialects.aovx import DEMO_CREDENTIALS
+from fota_tui.sim.dialects.aovx.common import (
     CODE_BAD_PARAM,
     CODE_FAILED,
     CODE_NOT_FOUND,
@@ -47,7 +47,7 @@ from fota_tui.sim.dialects.aovx_common import (
     parse_plain,
     plain,
 )
-from fota_tui.sim.dialects.aovx_seed import TYPE_ID, TYPE_NAME, seed_fleet
+from fota_tui.sim.dialects.aovx.seed import TYPE_ID, TYPE_NAME, seed_fleet
 from fota_tui.sim.fleet import SimDevice, SimFirmware, SimFleet
 from fota_tui.sim.http import BadBody, SimRequest, SimResponse
 
@@ -63,7 +63,7 @@ BodyHandler = Callable[[dict[str, Any]], Any]
 class AovxDialect(Dialect):
     kind = ProviderKind.AOVX
     # Demo login; the client sends md5(password). Obviously fake.
-    credentials: ClassVar[dict[str, str]] = dict(DEMO_CREDENTIALS[ProviderKind.AOVX])
+    credentials: ClassVar[dict[str, str]] = dict(DEMO_CREDENTIALS)
 
     def __init__(
         self,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 from typing import TYPE_CHECKING, Any
 
-from fota_tui.sim.dialects.thingspace_common import (
+from fota_tui.sim.dialects.thingspace.common import (
     ApiError,
     body_object,
     check_device,
@@ -19,7 +19,7 @@ from fota_tui.sim.dialects.thingspace_common import (
     schedule,
     text,
 )
-from fota_tui.sim.dialects.thingspace_words import (
+from fota_tui.sim.dialects.thingspace.words import (
     QUEUED_WORDS,
     SCHEMA_CAMPAIGN_STATUSES,
     SCHEMA_NEIGHBOURS,
@@ -35,7 +35,7 @@ from fota_tui.sim.fleet import Reason, SimFirmware, SimJob
 from fota_tui.sim.http import SimRequest
 
 if TYPE_CHECKING:
-    from fota_tui.sim.dialects.thingspace import ThingSpaceDialect
+    from fota_tui.sim.dialects.thingspace.dialect import ThingSpaceDialect
 
 PROTOCOLS = {"LWM2M": "LWM2M", "OMA-DM": "OMA-DM", "OMD-DM": "OMA-DM"}  # docs spell both
 CLOSED = {"CampaignEnded", "CampaignCancelled", "CampaignAborted", "CampaignFailed",

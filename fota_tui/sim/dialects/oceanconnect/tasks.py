@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fota_tui.models import ProviderKind
-from fota_tui.sim.dialects.oceanconnect_common import (
+from fota_tui.sim.dialects.oceanconnect.common import (
     FILE_ID_RE,
     MAX_TARGETS,
     ApiError,

@@ -32,13 +32,13 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 from fota_tui.models import ProviderKind
-from fota_tui.sim.accounts import DEMO_CREDENTIALS
 from fota_tui.sim.dialect import Dialect
-from fota_tui.sim.dialects.onenet_book import CommandBook, command_spec
-from fota_tui.sim.dialects.onenet_commands import (
+from fota_tui.sim.dialects.onenet import DEMO_CREDENTIALS
+from fota_tui.sim.dialects.onenet.book import CommandBook, command_spec
+from fota_tui.sim.dialects.onenet.commands import (
     Command,
 )
-from fota_tui.sim.dialects.onenet_common import (
+from fota_tui.sim.dialects.onenet.common import (
     ERR_AUTH,
     ERR_INTERNAL,
     ERR_INVALID,
@@ -56,8 +56,8 @@ from fota_tui.sim.dialects.onenet_common import (
     bj,
     parse_bj,
 )
-from fota_tui.sim.dialects.onenet_params import content_param, int_param, windows
-from fota_tui.sim.dialects.onenet_seed import seed_fleet
+from fota_tui.sim.dialects.onenet.params import content_param, int_param, windows
+from fota_tui.sim.dialects.onenet.seed import seed_fleet
 from fota_tui.sim.fleet import Reason, SimDevice, SimFleet
 from fota_tui.sim.http import SimRequest, SimResponse
 
@@ -67,7 +67,7 @@ Handler = Callable[[SimRequest], SimResponse]
 
 class OneNetDialect(Dialect):
     kind = ProviderKind.ONENET
-    credentials: ClassVar[dict[str, str]] = dict(DEMO_CREDENTIALS[ProviderKind.ONENET])
+    credentials: ClassVar[dict[str, str]] = dict(DEMO_CREDENTIALS)
 
     def __init__(self, fleet: SimFleet) -> None:
         super().__init__(fleet)

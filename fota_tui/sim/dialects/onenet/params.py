@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fota_tui.sim.dialects.onenet_common import (
+from fota_tui.sim.dialects.onenet.common import (
     ERR_INVALID,
     ERR_LOGIC,
     ERR_PARAM,

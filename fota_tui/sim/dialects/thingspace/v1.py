@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from fota_tui.sim.dialects.thingspace_common import (
+from fota_tui.sim.dialects.thingspace.common import (
     ApiError,
     body_object,
     check_device,
@@ -21,7 +21,7 @@ from fota_tui.sim.dialects.thingspace_common import (
     schedule,
     text,
 )
-from fota_tui.sim.dialects.thingspace_words import (
+from fota_tui.sim.dialects.thingspace.words import (
     V1_UPGRADE_STATUSES,
     day,
     go_time,
@@ -34,7 +34,7 @@ from fota_tui.sim.fleet import Phase, Reason, SimFirmware, SimJob
 from fota_tui.sim.http import SimRequest
 
 if TYPE_CHECKING:
-    from fota_tui.sim.dialects.thingspace import ThingSpaceDialect
+    from fota_tui.sim.dialects.thingspace.dialect import ThingSpaceDialect
 
 HISTORY = timedelta(days=183)  # "ThingSpace keeps upgrade history for six months"
 CLOSED = {"Finished", "UpgradeFailed", "RequestFailed", "Cancelled"}

@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from fota_tui.models import ProviderKind
-from fota_tui.sim.accounts import DEMO_CREDENTIALS
 from fota_tui.sim.dialect import Dialect
-from fota_tui.sim.dialects.oceanconnect_common import (
+from fota_tui.sim.dialects.oceanconnect import DEMO_CREDENTIALS
+from fota_tui.sim.dialects.oceanconnect.common import (
     FILE_ID_RE,
     IODM,
     ApiError,
@@ -33,13 +33,13 @@ from fota_tui.sim.dialects.oceanconnect_common import (
     paging,
     parse_time,
 )
-from fota_tui.sim.dialects.oceanconnect_seed import (
+from fota_tui.sim.dialects.oceanconnect.seed import (
     seed_catalog,
     seed_devices,
     seed_groups,
     seed_tasks,
 )
-from fota_tui.sim.dialects.oceanconnect_tasks import KIND, SimGroup, TaskApi
+from fota_tui.sim.dialects.oceanconnect.tasks import KIND, SimGroup, TaskApi
 from fota_tui.sim.fleet import Phase, SimDevice, SimFirmware, SimFleet
 from fota_tui.sim.http import SimRequest, SimResponse
 
@@ -58,7 +58,7 @@ class Grant:
 class OceanConnectDialect(Dialect):
     kind = ProviderKind.OCEANCONNECT
     # Keyed like the profile's provider table (app_id, secret): the demo passes them on.
-    credentials: ClassVar[dict[str, str]] = dict(DEMO_CREDENTIALS[ProviderKind.OCEANCONNECT])
+    credentials: ClassVar[dict[str, str]] = dict(DEMO_CREDENTIALS)
     token_lifetime = timedelta(seconds=3600)
     refresh_lifetime = timedelta(days=30)
     rate_limit = 100  # calls per app per ``rate_period``

@@ -6,8 +6,8 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from fota_tui.sim.dialects.oceanconnect_common import MAX_TARGETS, fmt_time
-from fota_tui.sim.dialects.oceanconnect_tasks import (
+from fota_tui.sim.dialects.oceanconnect.common import MAX_TARGETS, fmt_time
+from fota_tui.sim.dialects.oceanconnect.tasks import (
     KIND,
     PACKAGE_TYPES,
     SimGroup,

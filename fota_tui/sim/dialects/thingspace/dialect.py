@@ -50,14 +50,14 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from fota_tui.models import ProviderKind
-from fota_tui.sim.accounts import DEMO_CREDENTIALS
 from fota_tui.sim.dialect import Dialect
-from fota_tui.sim.dialects.thingspace_auth import TokenStore
-from fota_tui.sim.dialects.thingspace_common import ApiError, body_object, check_device
-from fota_tui.sim.dialects.thingspace_seed import seed_account
-from fota_tui.sim.dialects.thingspace_v1 import V1Api
-from fota_tui.sim.dialects.thingspace_v3 import V3Api
-from fota_tui.sim.dialects.thingspace_words import QUEUED_WORDS, touch
+from fota_tui.sim.dialects.thingspace import DEMO_CREDENTIALS
+from fota_tui.sim.dialects.thingspace.auth import TokenStore
+from fota_tui.sim.dialects.thingspace.common import ApiError, body_object, check_device
+from fota_tui.sim.dialects.thingspace.seed import seed_account
+from fota_tui.sim.dialects.thingspace.v1 import V1Api
+from fota_tui.sim.dialects.thingspace.v3 import V3Api
+from fota_tui.sim.dialects.thingspace.words import QUEUED_WORDS, touch
 from fota_tui.sim.fleet import Phase, SimDevice, SimFleet, SimJob
 from fota_tui.sim.http import SimRequest, SimResponse
 
@@ -68,7 +68,7 @@ _HTTP_CODES = {400: "InvalidRequestBody", 404: "ResourceNotFound", 405: "MethodN
 
 class ThingSpaceDialect(Dialect):
     kind = ProviderKind.THINGSPACE
-    credentials: ClassVar[dict[str, str]] = dict(DEMO_CREDENTIALS[ProviderKind.THINGSPACE])
+    credentials: ClassVar[dict[str, str]] = dict(DEMO_CREDENTIALS)
     retry_after = 2  # seconds, sent with 429
 
     def __init__(self, fleet: SimFleet) -> None:

@@ -13,7 +13,7 @@ from fota_tui.sim.fleet import SimDevice, SimFirmware, SimJob
 from fota_tui.sim.seed import STANDARD_MIX, JobTemplate, seed_jobs
 
 if TYPE_CHECKING:
-    from fota_tui.sim.dialects.thingspace import ThingSpaceDialect
+    from fota_tui.sim.dialects.thingspace.dialect import ThingSpaceDialect
 
 KIND = ProviderKind.THINGSPACE
 
