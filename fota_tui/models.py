@@ -231,6 +231,13 @@ class AuthState(StrEnum):
     NOT_REQUIRED = "not_required"
 
 
+class Sweep(_Record):
+    """A full read of a provider whose refreshes are incremental."""
+
+    at: UtcDatetime
+    reason: str  # "first read", "every 15 min", "asked", or what did not match
+
+
 class ProviderHealth(_Record):
     provider: str
     kind: ProviderKind
@@ -242,6 +249,8 @@ class ProviderHealth(_Record):
     rate_limit_remaining: int | None = None
     rate_limit_total: int | None = None
     warnings: tuple[str, ...] = ()
+    sweep: Sweep | None = None  # the last full read, where refreshes are incremental
+    full_read: bool = True  # this refresh read everything
 
 
 class Capabilities(_Record):

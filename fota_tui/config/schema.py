@@ -75,6 +75,10 @@ class ProviderConfigBase(_Strict):
     max_pages: int = Field(10_000, ge=1)  # per listing: more is a pager that never ends
     max_body_mb: float = Field(32.0, gt=0)  # per answer, after decompression
     settle_seconds: float = Field(600.0, ge=0)  # a lost create is absent only after this
+    # Between full sweeps a refresh reads only what can have changed (where the platform
+    # makes that cheaper); the device list is read again at its own, slower cadence.
+    full_sweep_seconds: float = Field(900.0, ge=0)
+    device_list_seconds: float = Field(300.0, ge=0)
 
     secret_fields: ClassVar[tuple[str, ...]] = ()
 

@@ -22,6 +22,7 @@ from fota_tui.models import (
     Firmware,
     ProviderHealth,
     ProviderKind,
+    Sweep,
 )
 
 
@@ -124,6 +125,21 @@ class GroupMembers(Protocol):
 
     async def group_members(self, group: str) -> list[str]:
         """The device ids of ``group``; ``ProviderNotFound`` if there is no such group."""
+        ...
+
+
+@runtime_checkable
+class Incremental(Protocol):
+    """An adapter that keeps what it knows between refreshes and reads only what can
+    have changed, with a full read (a sweep) now and then."""
+
+    @property
+    def sweep(self) -> Sweep | None:
+        """The last full read: when and why (None before the first)."""
+        ...
+
+    def request_full(self, reason: str = "asked") -> None:
+        """Make the next refresh a full read."""
         ...
 
 

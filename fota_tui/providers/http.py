@@ -121,6 +121,8 @@ class ClientOptions:
     max_pages: int = 10_000  # per listing; more is a pager that never ends
     max_body_bytes: int = 32 * 1024 * 1024  # per answer, after decompression
     request_deadline: float = 120.0  # a whole answer, however slowly it trickles
+    full_sweep: float = 900.0  # seconds between full reads, where refreshes are incremental
+    device_list_every: float = 300.0  # seconds a device list is reused between refreshes
 
     def build_client(
         self, auth: httpx.Auth | None = None, *, concurrency: int = 0, **headers: str

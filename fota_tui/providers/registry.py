@@ -41,6 +41,8 @@ def client_options(
         max_pages=cfg.max_pages,
         max_body_bytes=int(cfg.max_body_mb * 1024 * 1024),
         request_deadline=max(60.0, 4 * cfg.timeout),
+        full_sweep=cfg.full_sweep_seconds,
+        device_list_every=cfg.device_list_seconds,
     )
     # A platform with mutual TLS has these in its profile table.
     options.ca_bundle = getattr(cfg, "ca_bundle", None)

@@ -19,7 +19,13 @@ from fota_tui.models import (
     UtcDatetime,
     utcnow,
 )
-from fota_tui.providers.base import Paced, PlatformNotes, ProviderClient, rate_budget
+from fota_tui.providers.base import (
+    Incremental,
+    Paced,
+    PlatformNotes,
+    ProviderClient,
+    rate_budget,
+)
 
 
 class ProviderSnapshot(BaseModel):
@@ -39,11 +45,17 @@ DEFAULT_DEADLINE = 120.0  # seconds; a profile's is ``Profile.deadline``
 
 
 async def fetch_snapshot(
-    client: ProviderClient, now: datetime | None = None, *, deadline: float = DEFAULT_DEADLINE
+    client: ProviderClient,
+    now: datetime | None = None,
+    *,
+    deadline: float = DEFAULT_DEADLINE,
+    full: bool = False,
 ) -> ProviderSnapshot:
     """Read devices, upgrades and campaigns concurrently, within ``deadline`` seconds
-    (a platform that trickles or pages for ever cannot hang a refresh). Raises
-    ``ProviderError``."""
+    (a platform that trickles or pages for ever cannot hang a refresh). ``full`` makes an
+    incremental adapter read everything. Raises ``ProviderError``."""
+    if full and isinstance(client, Incremental):
+        client.request_full("asked")
     try:
         async with asyncio.timeout(deadline):
             return await _fetch(client, now)
@@ -55,6 +67,7 @@ async def fetch_snapshot(
 
 async def _fetch(client: ProviderClient, now: datetime | None) -> ProviderSnapshot:
     started = time.monotonic()
+    swept = client.sweep if isinstance(client, Incremental) else None
 
     async def devices() -> tuple[Device, ...]:
         return tuple([d async for d in client.devices()])
@@ -84,6 +97,8 @@ async def _fetch(client: ProviderClient, now: datetime | None) -> ProviderSnapsh
         rate_limit_remaining=remaining,
         rate_limit_total=total,
         warnings=tuple(client.notes) if isinstance(client, PlatformNotes) else (),
+        sweep=client.sweep if isinstance(client, Incremental) else None,
+        full_read=not isinstance(client, Incremental) or client.sweep is not swept,
     )
     return ProviderSnapshot(
         provider=client.name,

@@ -18,6 +18,8 @@ The real world, beyond errors (each defended against in the product):
   10^15) and serves the first page again.
 - ``slow_body=P``: the answer trickles in a few bytes at a time (``SLOW_BODY_SECONDS``).
 - ``bomb=P``: a small gzip answer that inflates to ``BOMB_BYTES``.
+- ``gap=P``: a listing answer leaves out its first item (a replica that lags): what a
+  client knows from an earlier read must not vanish on the strength of one answer.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ FAULTS = (
     "endless",
     "slow_body",
     "bomb",
+    "gap",
     "chaos",
 )
 # Not drawn per request: values that shape the platform (seconds, or 0/1).

@@ -24,7 +24,14 @@ from fota_tui.sim.faults import FaultInjector
 from fota_tui.sim.fleet import SimFleet, Timing
 from fota_tui.sim.hostile import ERROR_TEXT, poison
 from fota_tui.sim.http import SimRequest, SimResponse
-from fota_tui.sim.wire_faults import SLOW_BODY_SECONDS, endless_page, first_page, gzip_bomb, trickle
+from fota_tui.sim.wire_faults import (
+    SLOW_BODY_SECONDS,
+    drop_first,
+    endless_page,
+    first_page,
+    gzip_bomb,
+    trickle,
+)
 
 DEFAULT_DEVICES = 2000
 
@@ -129,6 +136,8 @@ class Simulator:
             return endless_page(dialect.handle(first_page(request)))
         if fault == "bomb":
             return gzip_bomb()
+        if fault == "gap":
+            return drop_first(dialect.handle(request))
         if fault == "throttle":
             return dialect.throttled()
         if fault == "token_expiry":

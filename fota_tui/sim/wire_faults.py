@@ -1,5 +1,5 @@
-"""Faults on the wire that any platform can show: endless pages, trickled and inflating
-bodies. Dialect-neutral: they rewrite requests and answers by their paging field names."""
+"""Faults on the wire that any platform can show: endless pages, gaps, trickled and
+inflating bodies. Dialect-neutral: they rewrite requests and answers by their paging field names."""
 
 from __future__ import annotations
 
@@ -85,3 +85,28 @@ async def trickle(body: bytes, seconds: float) -> AsyncIterator[bytes]:
     for start in range(0, len(body), step):
         await asyncio.sleep(pause)
         yield body[start : start + step]
+
+
+def drop_first(response: SimResponse) -> SimResponse:
+    """The answer without the first item of its first non-empty list of objects (its
+    totals unchanged): a gap in a listing."""
+    if response.status != 200 or not response.body.startswith((b"{", b"[")):
+        return response
+    try:
+        payload = json.loads(response.body)
+    except ValueError:
+        return response
+    if not _drop(payload):
+        return response
+    return SimResponse(response.status, json.dumps(payload).encode(), response.headers)
+
+
+def _drop(value: Any) -> bool:
+    if isinstance(value, list):
+        if value and all(isinstance(v, dict) for v in value):
+            del value[0]
+            return True
+        return any(_drop(v) for v in value)
+    if isinstance(value, dict):
+        return any(_drop(v) for v in value.values())
+    return False

@@ -57,6 +57,7 @@ from fota_tui.models import (
     DeviceUpgrade,
     Firmware,
     ProviderKind,
+    Sweep,
     UpgradeState,
 )
 from fota_tui.providers.adapter import HttpAdapter
@@ -73,6 +74,7 @@ from fota_tui.providers.http import (
     retry_after_seconds,
 )
 from fota_tui.providers.onenet import batches, plan, rules
+from fota_tui.providers.onenet.history import Contradiction, HistoryCache
 from fota_tui.providers.onenet.normalize import (
     FotaPair,
     as_int,
@@ -104,9 +106,11 @@ from fota_tui.providers.sharing import SharedReads
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Row = tuple[FotaPair, UpgradeState, Any, "str | None"]
 
 PER_PAGE = 100  # documented maximum for /devices; used for history too
 HISTORY_DAYS = 90
+RECENT_SEND = timedelta(days=1)  # a journal group's devices are read until their send shows
 STORED_WRITE_WINDOW = timedelta(hours=6)  # history searched for a write whose answer was lost
 LOST_ANSWER = (ProviderTimeout, ProviderUnavailable, ProviderProtocolError)
 _FIELD = re.compile(r"(?:required|parameter|limit):\s*([a-z][a-z_]*)(?:$|\s+(?:must|is|needs|can))")
@@ -181,6 +185,14 @@ class OneNetClient(HttpAdapter):
         self._campaign_of: dict[str, str] = {}  # command uuid → campaign id (last scan)
         self._recovered: dict[str, str] = {}  # IMEI → how a lost write was finished
         self._reads = SharedReads()  # one read of each listing per refresh
+        # Between refreshes (see history.py): what each device's history showed, the
+        # last full read, and the device list with when it was read (monotonic).
+        self._cache = HistoryCache()
+        self._refined: dict[str, tuple[tuple[str, ...], UpgradeState, str | None]] = {}
+        self._sweep: Sweep | None = None
+        self._swept_at: float | None = None
+        self._owed: str | None = None  # why the next refresh must read everything
+        self._device_list: tuple[float, list[Device]] | None = None
 
     def _build_client(self) -> httpx.AsyncClient:
         return self.options.build_client(auth=self._auth, concurrency=self.concurrency)
@@ -265,7 +277,12 @@ class OneNetClient(HttpAdapter):
             async with gate:
                 return await call()
 
-        return list(await asyncio.gather(*(run(c) for c in calls)))
+        try:  # the first failure stops the rest: no late answer lands after it
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(run(c)) for c in calls]
+        except BaseExceptionGroup as failures:
+            raise failures.exceptions[0] from None
+        return [t.result() for t in tasks]
 
     # -- devices -------------------------------------------------------------------
     async def _device_page(self, page: int, **extra: Any) -> DevicePage:
@@ -275,12 +292,25 @@ class OneNetClient(HttpAdapter):
         return parse(self.name, DevicePage, data, "GET /devices data")
 
     async def devices(self) -> AsyncIterator[Device]:
-        if self.imeis:
-            for found in await self._devices_by_imei(self.imeis):
-                yield found
-            return
-        for device in await self._reads.get("devices", self._list_devices):
+        for device in await self._reads.get("devices", self._listing):
             yield device
+
+    async def _listing(self) -> list[Device]:
+        """The device list, read again every ``device_list_every`` seconds and on a sweep."""
+        now = self.options.monotonic()
+        kept = self._device_list
+        if (
+            kept is not None
+            and self._sweep_reason() is None
+            and now - kept[0] < self.options.device_list_every
+        ):
+            return kept[1]
+        if self.imeis:
+            listed = await self._devices_by_imei(self.imeis)
+        else:
+            listed = await self._list_devices()
+        self._device_list = (now, listed)
+        return listed
 
     async def _list_devices(self) -> list[Device]:
         """Every page of ``/devices``: page 1 for ``total_count``, then the rest
@@ -333,7 +363,7 @@ class OneNetClient(HttpAdapter):
         if self.imeis:
             return list(self.imeis)
         # The listing devices() is reading (or read moments ago) in this refresh.
-        return [d.device_id for d in await self._reads.get("devices", self._list_devices)]
+        return [d.device_id for d in await self._reads.get("devices", self._listing)]
 
     # -- commands ------------------------------------------------------------------
     async def _history(self, imei: str, start: datetime) -> list[Command]:
@@ -380,24 +410,66 @@ class OneNetClient(HttpAdapter):
 
     async def _device_pairs(
         self, imei: str, start: datetime, now: datetime, refine: bool
-    ) -> list[tuple[FotaPair, UpgradeState, Any, str | None]]:
+    ) -> list[Row]:
         try:
             history = await self._history(imei, start)
         except ProviderNotFound as exc:
             log.warning("%s: %s", self.name, exc.message)
             return []
+        return await self._rows(imei, history, now, refine)
+
+    async def _rows(
+        self, imei: str, history: list[Command], now: datetime, refine: bool
+    ) -> list[Row]:
+        """Each upgrade of one device from its commands; the newest one refined with
+        object 5 when ``refine`` (else with what object 5 said at the last read)."""
         pairs = pair_commands(imei, history, gap=self.batch_gap, known_writes=self._known_writes())
         out = []
         for pair in pairs:
             state, raw, reason = pair_state(pair, now, self.options.map_status)
             out.append((pair, state, raw, reason))
-        if refine and out and self._worth_reading(out[-1][0], out[-1][1], now):
+        if not out:
+            return out
+        pair, state, raw, reason = out[-1]
+        if refine and self._worth_reading(pair, state, now):
             values = await self._object5(imei)
             if values:
-                pair, state, raw, reason = out[-1]
                 state, reason = refine_with_object5(state, reason, values)
-                out[-1] = (pair, state, raw, reason)
+                self._refined[imei] = (pair.uuids, state, reason)
+        elif not refine and (kept := self._refined.get(imei)) and kept[0] == pair.uuids:
+            state, reason = kept[1], kept[2]
+        out[-1] = (pair, state, raw, reason)
         return out
+
+    async def _cached_rows(
+        self, imei: str, now: datetime, incremental: bool, sent_since: datetime | None
+    ) -> list[Row]:
+        """One device's upgrades, reading its history only if something can have changed
+        (see history.py); raises ``Contradiction`` when a read disagrees with the cache."""
+        horizon = now - timedelta(days=HISTORY_DAYS)
+        start = self._cache.start(imei, now, sent_since) if incremental else None
+        read = True
+        try:
+            if not incremental or not self._cache.knows(imei):
+                self._cache.replace(imei, await self._history(imei, horizon), now)
+            elif start is None:
+                read = False
+            else:
+                found = await self._history(imei, max(start, horizon))
+                self._cache.merge(imei, found, now, start)
+        except ProviderNotFound as exc:
+            log.warning("%s: %s", self.name, exc.message)
+            return []
+        rows = await self._rows(imei, self._cache.commands(imei), now, refine=read)
+        open_times = [
+            c.create_time
+            for pair, state, _, _ in rows
+            if not state.terminal
+            for c in (pair.write, pair.execute)
+            if c is not None and c.create_time is not None
+        ]
+        self._cache.settle(imei, min(open_times, default=None), now)
+        return rows
 
     def _worth_reading(self, pair: FotaPair, state: UpgradeState, now: datetime) -> bool:
         """Only an update delivered recently can still be downloading or updating."""
@@ -417,6 +489,9 @@ class OneNetClient(HttpAdapter):
         per_device = await self._bounded(
             [partial(self._device_pairs, i, start, now, True) for i in imeis]
         )
+        return self._assemble(per_device)
+
+    def _assemble(self, per_device: list[list[Row]]) -> Scan:
         rows = [row for rows in per_device for row in rows]
         scan = Scan(pairs=[r[0] for r in rows])
         scan.batches = batches.assign(scan.pairs, self._groups(), self.batch_gap)
@@ -456,7 +531,70 @@ class OneNetClient(HttpAdapter):
     # -- the contract ------------------------------------------------------------------
     async def _full_scan(self) -> Scan:
         """The refresh's one history scan, shared by ``upgrades()`` and ``campaigns()``."""
-        return await self._reads.get("scan", self._scan)
+        return await self._reads.get("scan", self._refresh_scan)
+
+    # -- incremental refresh (history.py) ---------------------------------------------
+    @property
+    def sweep(self) -> Sweep | None:
+        return self._sweep
+
+    def request_full(self, reason: str = "asked") -> None:
+        self._owed = self._owed or reason
+
+    def _sweep_reason(self) -> str | None:
+        """Why the next refresh must read every device, or None (an incremental one)."""
+        if self._owed is not None:
+            return self._owed
+        if self._swept_at is None:
+            return "first read"
+        every = self.options.full_sweep
+        if self.options.monotonic() - self._swept_at >= every:
+            return f"every {every / 60:g} min"
+        return None
+
+    async def _refresh_scan(self) -> Scan:
+        imeis = await self._imeis()
+        if not self._key_ok:
+            await self._probe()  # so errno 1 on one IMEI means "not in this product"
+        now = await self._platform_now()
+        reason = self._sweep_reason()
+        if reason is None:
+            try:
+                return await self._incremental_scan(imeis, now, incremental=True)
+            except Contradiction as exc:
+                reason = f"a read did not match what was known: {exc}"
+            except ProviderError as exc:
+                self._owed = f"an incremental read failed: {exc.message}"
+                raise
+        try:
+            scan = await self._incremental_scan(imeis, now, incremental=False)
+        except ProviderError:
+            self._owed = reason  # still owed
+            raise
+        self._sweep = Sweep(at=now, reason=reason)
+        self._swept_at = self.options.monotonic()
+        self._owed = None
+        return scan
+
+    async def _incremental_scan(self, imeis: list[str], now: datetime, incremental: bool) -> Scan:
+        sent = self._recent_sends(now)
+        per_device = await self._bounded(
+            [partial(self._cached_rows, i, now, incremental, sent.get(i)) for i in imeis]
+        )
+        self._cache.keep(imeis, now - timedelta(days=HISTORY_DAYS))
+        return self._assemble(per_device)
+
+    def _recent_sends(self, now: datetime) -> dict[str, datetime]:
+        """IMEI → when fota-tui sent it something (its journal groups of the last day)."""
+        sent: dict[str, datetime] = {}
+        for group in self._groups():
+            if now - group.created_at > RECENT_SEND:
+                continue
+            since = group.created_at - batches.GROUP_SLACK
+            for imei in group.device_ids:
+                if imei not in sent or since < sent[imei]:
+                    sent[imei] = since
+        return sent
 
     def _forget(self) -> None:
         self._reads.forget("scan")  # callers already waiting still get their answer
