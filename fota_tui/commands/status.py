@@ -53,6 +53,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--watch", type=float, metavar="SECONDS", help="repeat every SECONDS until interrupted"
     )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="read every device on every refresh (the first is always full; later ones under"
+        " --watch read only what can have changed, with a full sweep now and then)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -115,7 +121,9 @@ def _run(args: argparse.Namespace, workspace: Workspace) -> int:
     states = sorted(set().union(*args.state), key=list(UpgradeState).index)
 
     async def once() -> int:
-        report = await status_report.collect(workspace, providers=args.provider, states=states)
+        report = await status_report.collect(
+            workspace, providers=args.provider, states=states, full=args.full
+        )
         text = render(report)  # under --watch, json is one object per line
         if args.watch is not None and args.format == "table" and sys.stdout.isatty():
             text = _fit_screen(text)

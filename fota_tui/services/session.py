@@ -46,6 +46,7 @@ from fota_tui.models import (
     Device,
     DeviceUpgrade,
     ProviderKind,
+    Sweep,
     UpgradeState,
     state_counts,
     utcnow,
@@ -53,6 +54,7 @@ from fota_tui.models import (
 from fota_tui.providers.base import (
     AuthReporting,
     GroupSource,
+    Incremental,
     Paced,
     ProviderClient,
     rate_budget,
@@ -176,6 +178,7 @@ class ProviderView:
     build_error: str | None
     last_good: datetime | None = None
     errors: tuple[ProviderIncident, ...] = ()  # newest first
+    sweep: Sweep | None = None  # the last full read, where refreshes are incremental
 
 
 @dataclass(frozen=True)
@@ -316,12 +319,22 @@ class ConsoleSession:
     def running(self) -> bool:
         return self._run_task is not None and not self._run_task.done()
 
-    def refresh_now(self, provider: str | None = None) -> None:
-        """Ask the running scheduler to refresh now (all providers, or one)."""
+    def refresh_now(self, provider: str | None = None, *, full: bool = False) -> None:
+        """Ask the running scheduler to refresh now (all providers, or one); ``full``
+        makes incremental providers read everything."""
+        if full:
+            self._ask_full(provider)
         self.scheduler.refresh_now(provider)
 
-    async def refresh(self, provider: str | None = None) -> None:
+    def _ask_full(self, provider: str | None) -> None:
+        for name, client in self.clients.items():
+            if provider in (None, name) and isinstance(client, Incremental):
+                client.request_full("asked")
+
+    async def refresh(self, provider: str | None = None, *, full: bool = False) -> None:
         """Refresh now and wait for it (tests, one-shot use; ignores pause)."""
+        if full:
+            self._ask_full(provider)
         paused = self.scheduler.paused
         self.scheduler.paused = False
         self.scheduler.refresh_now(provider)
@@ -513,10 +526,11 @@ class ConsoleSession:
             campaigns=len(campaigns),
             rate_remaining=remaining,
             rate_total=total,
-            warnings=state.warnings + (snap.health.warnings if snap else ()),
+            warnings=state.warnings + (snap.health.warnings if snap else ()) + _forced(snap),
             build_error=state.build_error,
             last_good=state.last_good,
             errors=tuple(reversed(state.errors)),
+            sweep=snap.health.sweep if snap else None,
         )
 
     def _counts(self, provider: str) -> Mapping[UpgradeState, int]:
@@ -704,6 +718,17 @@ def _default_factory(
     from fota_tui.providers.registry import build_client
 
     return build_client(cfg, transport=transport, groups=groups)
+
+
+_FORCED = ("a read did not match", "an incremental read failed")
+
+
+def _forced(snap: ProviderSnapshot | None) -> tuple[str, ...]:
+    """A full read forced by a mismatch or a failed incremental read, said in the pane."""
+    if snap is None or not snap.health.full_read or snap.health.sweep is None:
+        return ()
+    reason = snap.health.sweep.reason
+    return (f"read in full: {reason}",) if reason.startswith(_FORCED) else ()
 
 
 def _auth_state(client: ProviderClient | None, state: _ProviderState) -> AuthState:

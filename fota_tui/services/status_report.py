@@ -113,16 +113,17 @@ async def collect(
     *,
     providers: Sequence[str] = (),
     states: Iterable[UpgradeState] = (),
+    full: bool = False,
 ) -> StatusReport:
     """Fetch every selected provider concurrently over the workspace's clients (so
     campaigns fota-tui keeps carry their journal names); failures are kept per provider."""
     profile = workspace.profile
     chosen = [p for p in profile.providers if not providers or p.name in providers]
-    results = await asyncio.gather(*(_one(workspace, cfg) for cfg in chosen))
+    results = await asyncio.gather(*(_one(workspace, cfg, full) for cfg in chosen))
     return StatusReport(profile.name, utcnow(), list(results), frozenset(states))
 
 
-async def _one(workspace: Workspace, cfg: ProviderConfigBase) -> ProviderResult:
+async def _one(workspace: Workspace, cfg: ProviderConfigBase, full: bool) -> ProviderResult:
     result = ProviderResult(cfg.name, cfg.kind.value, warnings=insecure_transport_warnings(cfg))
     try:
         client = workspace.client(cfg.name)
@@ -130,7 +131,9 @@ async def _one(workspace: Workspace, cfg: ProviderConfigBase) -> ProviderResult:
         result.error = exc
         return result
     try:
-        result.snapshot = await fetch_snapshot(client, deadline=workspace.profile.deadline)
+        result.snapshot = await fetch_snapshot(
+            client, deadline=workspace.profile.deadline, full=full
+        )
         result.warnings += result.snapshot.health.warnings
     except ProviderError as exc:
         result.error = exc

@@ -84,6 +84,7 @@ class FotaApp(App[int]):
         Binding("l", "activity", "Log"),
         Binding("question_mark,f1", "help", "Help", key_display="?"),
         Binding("r", "refresh", "Refresh"),
+        Binding("R", "refresh_full", "Full refresh", show=False),
         Binding("p", "pause", "Pause"),
         Binding("c", "campaigns", "Campaigns"),
         Binding("d", "devices", "Devices"),
@@ -333,12 +334,17 @@ class FotaApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
-    def action_refresh(self) -> None:
-        if self.session.running:
-            self.session.refresh_now()  # while paused: once, and it stays paused
+    def action_refresh(self, full: bool = False) -> None:
+        if self.session.running:  # while paused: once, and it stays paused
+            self.session.refresh_now(full=full)
         else:
-            self.run_worker(self.session.refresh(), exit_on_error=False, group="refresh")
+            self.run_worker(self.session.refresh(full=full), exit_on_error=False, group="refresh")
         self._status_changed()
+
+    def action_refresh_full(self) -> None:
+        """Read everything again, also where refreshes are incremental (OneNET)."""
+        self.action_refresh(full=True)
+        self.say("Every device is read again (a full sweep).", "Full refresh")
 
     def action_pause(self) -> None:
         paused = self.session.toggle_pause()

@@ -20,6 +20,11 @@ def app_commands(
     yield from base
     yield SystemCommand("Refresh now", "Refresh every provider now (r)", app.action_refresh)
     yield SystemCommand(
+        "Full refresh",
+        "Read every device again, not only what changed (R)",
+        app.action_refresh_full,
+    )
+    yield SystemCommand(
         "Pause / resume polling", "Stop or restart the live refresh (p)", app.action_pause
     )
     yield SystemCommand("Campaigns", "Every campaign across providers (c)", app.action_campaigns)

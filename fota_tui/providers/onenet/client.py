@@ -188,7 +188,7 @@ class OneNetClient(HttpAdapter):
         # Between refreshes (see history.py): what each device's history showed, the
         # last full read, and the device list with when it was read (monotonic).
         self._cache = HistoryCache()
-        self._refined: dict[str, tuple[tuple[str, ...], UpgradeState, str | None]] = {}
+        self._refined: dict[str, tuple[Any, UpgradeState, str | None]] = {}
         self._sweep: Sweep | None = None
         self._swept_at: float | None = None
         self._owed: str | None = None  # why the next refresh must read everything
@@ -431,12 +431,15 @@ class OneNetClient(HttpAdapter):
         if not out:
             return out
         pair, state, raw, reason = out[-1]
-        if refine and self._worth_reading(pair, state, now):
-            values = await self._object5(imei)
-            if values:
-                state, reason = refine_with_object5(state, reason, values)
-                self._refined[imei] = (pair.uuids, state, reason)
-        elif not refine and (kept := self._refined.get(imei)) and kept[0] == pair.uuids:
+        key = (pair.uuids, state)  # what object 5 refined: these commands in this state
+        if refine:
+            self._refined.pop(imei, None)
+            if self._worth_reading(pair, state, now):
+                values = await self._object5(imei)
+                if values:
+                    state, reason = refine_with_object5(state, reason, values)
+                    self._refined[imei] = (key, state, reason)
+        elif (kept := self._refined.get(imei)) is not None and kept[0] == key:
             state, reason = kept[1], kept[2]
         out[-1] = (pair, state, raw, reason)
         return out

@@ -5,7 +5,8 @@ OneNET has no bulk status API: a device's upgrade state is in its own command hi
 device whatever is happening, so a refresh reads only the devices where something can
 have changed:
 
-- a device with an upgrade in flight, or one that finished within ``HOT_AFTER``;
+- a device with an upgrade in flight, or one whose upgrade finished within ``HOT_AFTER``
+  (a late confirmation still lands);
 - a device fota-tui sent something to (a journal group) that its history does not show yet;
 - every device, on a full sweep: the first refresh, every ``full_sweep`` seconds (an upgrade
   started outside fota-tui shows within one sweep), on demand, and after a read that
@@ -25,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from fota_tui.providers.onenet.wire import Command
 
 OVERLAP = timedelta(minutes=10)  # an incremental read starts this much before the last one
-HOT_AFTER = timedelta(hours=1)  # a finished upgrade is read again for this long
+HOT_AFTER = timedelta(minutes=10)  # a finished upgrade is read again for this long
 
 
 @dataclass

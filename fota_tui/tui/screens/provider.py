@@ -35,6 +35,7 @@ def provider_facts(v: ProviderView, now: datetime) -> Content:
         _fact("authentication", Content.styled(auth_word.removeprefix("auth "), auth_style)),
         _fact("last good refresh", when_label(v.last_good, now)),
         _fact("data from", when_label(v.fetched_at, now) + (" (cache)" if v.from_cache else "")),
+        *_sweep(v, now),
         _fact("failures in a row", str(v.failures)),
         _fact("next retry", retry),
         _fact("rate budget", budget),
@@ -45,6 +46,14 @@ def provider_facts(v: ProviderView, now: datetime) -> Content:
     for warning in v.warnings:
         lines.append(_fact("note", literal(warning, "$text-warning")))
     return Content("\n").join(lines)
+
+
+def _sweep(v: ProviderView, now: datetime) -> list[Content]:
+    """Where refreshes are incremental: when everything was last read, and why."""
+    if v.sweep is None:
+        return []
+    when = when_label(v.sweep.at, now)
+    return [_fact("last full read", Content.assemble(when, " (", literal(v.sweep.reason), ")"))]
 
 
 def last_error(v: ProviderView) -> Content:
