@@ -590,14 +590,28 @@ async def test_a_silently_capped_page_size_is_paged_at_the_served_size(make, sim
 
 
 async def test_the_next_refresh_sees_sends_by_another_console(make, sim):
+    """A console of the same profile records its send in the shared journal: the next
+    refresh asks for those terminals. A send from elsewhere shows on the full sweep."""
     client = make()
     first = await fetch_snapshot(client)
     ids = list(sim.fleet.devices[KIND])[:3]
     await raw_send(sim, ids, version="VG300_V9")  # another console sends an update
     assert not [u for u in first.upgrades if u.firmware_to == "VG300_V9"]
+    client._sent.append(  # what the journal holds for that console's send
+        LocalGroup("ft-9", "aovx-test", sim.fleet.now(), tuple(ids))
+    )
     later = await fetch_snapshot(client)  # straight after: nothing stale is reused
+    assert not later.health.full_read
     news = [u for u in later.upgrades if u.firmware_to == "VG300_V9"]
     assert sorted(u.device_id for u in news) == sorted(ids)
+
+    more = list(sim.fleet.devices[KIND])[3:5]
+    await raw_send(sim, more, version="VG300_V10")  # elsewhere: no journal of ours
+    quiet = await fetch_snapshot(client)
+    assert not [u for u in quiet.upgrades if u.firmware_to == "VG300_V10"]
+    swept = await fetch_snapshot(client, full=True)
+    news = [u for u in swept.upgrades if u.firmware_to == "VG300_V10"]
+    assert sorted(u.device_id for u in news) == sorted(more)
 
 
 async def test_a_create_drops_the_shared_report(make, sim):

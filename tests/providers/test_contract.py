@@ -39,9 +39,9 @@ from fota_tui.errors import (
 )
 from fota_tui.models import CampaignSpec, ProviderKind, utcnow
 from fota_tui.providers import registry
-from fota_tui.providers.base import ProviderClient
+from fota_tui.providers.base import Incremental, ProviderClient
 from fota_tui.providers.http import ClientOptions, RetryPolicy
-from fota_tui.services.snapshot import fetch_snapshot
+from fota_tui.services.snapshot import ProviderSnapshot, fetch_snapshot
 from fota_tui.sim.clock import ManualClock
 from fota_tui.sim.demo import demo_profile
 from fota_tui.sim.server import Simulator
@@ -482,3 +482,43 @@ async def test_contract_hostile_text_and_skew_from_the_simulator_reach_the_domai
     text = repr((snapshot.devices, snapshot.upgrades, snapshot.campaigns))
     assert "\\x1b" in text or "\\x00" in text, "the hostile text did not reach the adapter"
     assert world.sim.fleet.now() - world.time.clock.now() == timedelta(seconds=900)
+
+
+# -- incremental refresh -------------------------------------------------------------------
+
+
+def _view(
+    snap: ProviderSnapshot,
+) -> tuple[Counter[tuple[object, ...]], Counter[tuple[object, ...]]]:
+    upgrades = Counter((u.device_id, u.campaign_id, u.state) for u in snap.upgrades)
+    campaigns = Counter((c.campaign_id, c.state, c.total) for c in snap.campaigns)
+    return upgrades, campaigns
+
+
+async def test_incremental_refreshes_ask_less_and_show_what_a_full_read_shows(
+    world: World,
+) -> None:
+    """Between sweeps a refresh asks the platform for less than a full read, and shows
+    exactly what a full read shows at the same moment (nothing is hidden)."""
+    client = world.client()
+    first = await fetch_snapshot(client)
+    assert isinstance(client, Incremental)
+    assert first.health.full_read and first.health.sweep is not None
+    for _ in range(4):  # 800 s of upgrades moving on: under one sweep period (900 s)
+        world.time.clock.advance(200)
+        before = sum(world.recorder.paths.values())
+        snap = await fetch_snapshot(client)
+        asked = sum(world.recorder.paths.values()) - before
+        assert not snap.health.full_read
+        before = sum(world.recorder.paths.values())
+        full = await fetch_snapshot(world.client())
+        full_asked = sum(world.recorder.paths.values()) - before
+        assert _view(snap) == _view(full)
+        assert asked < full_asked, (asked, full_asked)
+    world.time.clock.advance(200)  # a sweep period has passed
+    swept = await fetch_snapshot(client)
+    assert swept.health.full_read and swept.health.sweep is not None
+    assert swept.health.sweep.reason == "every 15 min"
+    again = await fetch_snapshot(client, full=True)
+    assert again.health.full_read and again.health.sweep is not None
+    assert again.health.sweep.reason == "asked"

@@ -59,6 +59,7 @@ from fota_tui.models import (
     DeviceUpgrade,
     Firmware,
     ProviderKind,
+    Sweep,
     UpgradeState,
     state_counts,
 )
@@ -86,6 +87,7 @@ from fota_tui.providers.http import (
     parse_json,
     retry_after_seconds,
 )
+from fota_tui.providers.incremental import Contradiction, Listing, Sweeps
 from fota_tui.providers.sharing import SharedReads
 
 DEFAULT_LOGIN_PATH = "/system/user/login"
@@ -96,6 +98,9 @@ TERMINAL = "/system/asset/terminal/queryTerminalInfo"
 ONLINE = "/system/asset/status/queryTerminalOnlineStatus"
 
 HISTORY = timedelta(days=90)  # how far back upgrades()/campaigns() read the OTA report
+HOT_AFTER = timedelta(minutes=10)  # a finished upgrade is read again for this long
+RECENT_SEND = timedelta(days=1)  # a local group's terminals are read until their send shows
+SENT_SLACK = timedelta(minutes=5)  # record times against the group's creation
 LOOKAHEAD = timedelta(days=1)  # endTime margin for clock skew
 DETAIL_WINDOW = timedelta(days=3)  # report window around one campaign's send time
 PAGE_SIZE = 500  # rows per page; not published (docs' default 20), a silent cap is detected
@@ -191,6 +196,18 @@ class AovxClient(HttpAdapter):
         self._server_clock = ServerClock()
         self._semaphore: asyncio.Semaphore | None = None
         self._reads = SharedReads()  # one read of each listing per refresh
+        # Between refreshes: each terminal's OTA records; only terminals with an upgrade
+        # in flight (or just finished, or just sent to) are asked again until a sweep.
+        self._sweeps = Sweeps(options)
+        self._known: dict[str, list[normalize.Report]] = {}
+        self._terminals: Listing[Device] = Listing(options, self._sweeps)
+
+    @property
+    def sweep(self) -> Sweep | None:
+        return self._sweeps.last
+
+    def request_full(self, reason: str = "asked") -> None:
+        self._sweeps.owe(reason)
 
     def _build_client(self) -> httpx.AsyncClient:
         return self.options.build_client(auth=self.auth, concurrency=self.concurrency)
@@ -332,8 +349,11 @@ class AovxClient(HttpAdapter):
         await self._page(TERMINALS, self._terminal_query(), 1, 1)
 
     async def devices(self) -> AsyncIterator[Device]:
-        for device in await self._reads.get("terminals", self._list_terminals):
+        for device in await self._reads.get("terminals", self._listed_terminals):
             yield device
+
+    async def _listed_terminals(self) -> list[Device]:
+        return await self._terminals.get(self._list_terminals)
 
     async def _list_terminals(self) -> list[Device]:
         return [
@@ -343,7 +363,7 @@ class AovxClient(HttpAdapter):
         ]
 
     async def _terminal_ids(self) -> list[str]:
-        return [d.device_id for d in await self._reads.get("terminals", self._list_terminals)]
+        return [d.device_id for d in await self._reads.get("terminals", self._listed_terminals)]
 
     async def _reports(
         self, ids: list[str], start: datetime, end: datetime
@@ -389,7 +409,63 @@ class AovxClient(HttpAdapter):
     async def _read_reports(self) -> list[normalize.Report]:
         ids = await self._terminal_ids()
         start, end = self._window()
-        return [report async for batch in self._scan(ids, start, end) for report in batch]
+        sweep = self._sweeps.due()
+        if sweep is None:
+            try:
+                return await self._reports_of(ids, start, end, self._hot(ids, end - LOOKAHEAD))
+            except ProviderError as exc:
+                self._sweeps.owe(f"an incremental read failed: {exc.message}")
+                raise
+            except Contradiction as exc:
+                sweep = f"a read did not match what was known: {exc}"
+        try:
+            reports = await self._reports_of(ids, start, end, ids)
+        except ProviderError:
+            self._sweeps.owe(sweep)
+            raise
+        self._sweeps.done(sweep)
+        return reports
+
+    def _hot(self, ids: list[str], now: datetime) -> list[str]:
+        """Terminals whose OTA records can have changed: not seen yet, an upgrade in
+        flight or finished within ``HOT_AFTER``, or sent to by fota-tui since."""
+        sent = {
+            terminal: group.created_at - SENT_SLACK
+            for group in self._local_groups()
+            if now - group.created_at <= RECENT_SEND
+            for terminal in group.device_ids
+        }
+        hot = []
+        for terminal in ids:
+            known = self._known.get(terminal)
+            since = sent.get(terminal)
+            if (
+                known is None
+                or any(not r.state.terminal for r in known)
+                or any(r.changed_at and now - r.changed_at <= HOT_AFTER for r in known)
+                or (since and not any(r.sent_at and r.sent_at >= since for r in known))
+            ):
+                hot.append(terminal)
+        return hot
+
+    async def _reports_of(
+        self, ids: list[str], start: datetime, end: datetime, read: list[str]
+    ) -> list[normalize.Report]:
+        """Every terminal's records, asking the platform for ``read`` only; raises
+        ``Contradiction`` when a record known for a terminal read again is missing."""
+        fresh: dict[str, list[normalize.Report]] = {t: [] for t in read}
+        async for batch in self._scan(read, start, end):
+            for report in batch:
+                fresh.setdefault(report.terminal_id, []).append(report)
+        for terminal, reports in fresh.items():
+            seen = {(r.sent_at, r.mark) for r in reports}
+            missing = [r for r in self._known.get(terminal, ()) if (r.sent_at, r.mark) not in seen]
+            if missing and len(read) < len(ids):
+                raise Contradiction(f"{terminal}: a record sent {missing[0].sent_at} is missing")
+        self._known.update(fresh)
+        listed = set(ids)
+        self._known = {t: r for t, r in self._known.items() if t in listed}
+        return [report for terminal in ids for report in self._known.get(terminal, ())]
 
     async def upgrades(self) -> AsyncIterator[DeviceUpgrade]:
         reports, groups = await self._everything()

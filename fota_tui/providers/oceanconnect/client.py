@@ -52,6 +52,7 @@ from fota_tui.models import (
     DeviceUpgrade,
     Firmware,
     ProviderKind,
+    Sweep,
 )
 from fota_tui.providers import http as plumbing
 from fota_tui.providers.adapter import HttpAdapter
@@ -64,6 +65,7 @@ from fota_tui.providers.http import (
     parse_json,
     path_segment,
 )
+from fota_tui.providers.incremental import Finished, Listing, Sweeps
 from fota_tui.providers.oceanconnect import normalize
 from fota_tui.providers.oceanconnect.auth import OceanConnectAuth
 from fota_tui.providers.oceanconnect.plan import IODM, TaskRequest, task_requests
@@ -174,6 +176,18 @@ class OceanConnectClient(HttpAdapter):
             self._token_request, monotonic=options.monotonic, before_resend=self.limiter.acquire
         )
         self._reads = SharedReads()  # one read of each listing per refresh
+        # Between refreshes: a finished task's subtasks are read once (until it is listed
+        # changed, or a sweep), the device list on its own cadence.
+        self._sweeps = Sweeps(options)
+        self._ended: Finished[list[SubOperationInfo]] = Finished()
+        self._device_list: Listing[Device] = Listing(options, self._sweeps)
+
+    @property
+    def sweep(self) -> Sweep | None:
+        return self._sweeps.last
+
+    def request_full(self, reason: str = "asked") -> None:
+        self._sweeps.owe(reason)
 
     def __repr__(self) -> str:
         return f"OceanConnectClient(name={self.name!r}, app_id={self.app_id!r})"
@@ -391,9 +405,14 @@ class OceanConnectClient(HttpAdapter):
 
     # -- reads ---------------------------------------------------------------------
     async def devices(self) -> AsyncIterator[Device]:
-        async for page in self._pages(DEVICES, {}, self.device_page_size, DevicePage):
-            for record in page.devices:
-                yield normalize.device(self.name, record)
+        for device in await self._device_list.get(self._list_devices):
+            yield device
+
+    async def _list_devices(self) -> list[Device]:
+        pages = self._pages(DEVICES, {}, self.device_page_size, DevicePage)
+        return [
+            normalize.device(self.name, record) async for page in pages for record in page.devices
+        ]
 
     async def firmware(self) -> list[Firmware]:
         pages = self._pages(CATEGORY, {}, 100, CategoryPage)
@@ -408,10 +427,40 @@ class OceanConnectClient(HttpAdapter):
     async def upgrades(self) -> AsyncIterator[DeviceUpgrade]:
         packages, tasks = await self._refresh_lists()
         targets = {info.operationId: normalize.target_version(info, packages) for info in tasks}
-        async for info, sub in self._all_sub_operations(tasks):
-            yield normalize.upgrade(
-                self.name, sub, info.operationId, targets[info.operationId], self.options.map_status
-            )
+        for info, subs in await self._subtasks(tasks):
+            for sub in subs:
+                yield normalize.upgrade(
+                    self.name, sub, info.operationId, targets[info.operationId],
+                    self.options.map_status,
+                )  # fmt: skip
+
+    def _finished(self, info: OperationInfo) -> bool:
+        state = normalize.campaign_state(info.status, info.staResult, self.options.map_status)
+        return state.terminal
+
+    async def _subtasks(
+        self, tasks: list[OperationInfo]
+    ) -> list[tuple[OperationInfo, list[SubOperationInfo]]]:
+        """Each task's subtasks, in task order; a finished task's are read once."""
+        sweep = self._sweeps.due()
+        found: dict[str, list[SubOperationInfo]] = {}
+        for info in tasks:
+            if sweep is None and self._finished(info):
+                kept = self._ended.get(info.operationId, info)
+                if kept is not None:
+                    found[info.operationId] = kept
+        fresh = [info for info in tasks if info.operationId not in found]
+        for info in fresh:
+            found[info.operationId] = []
+        async for info, sub in self._all_sub_operations(fresh):
+            found[info.operationId].append(sub)
+        for info in fresh:
+            if self._finished(info):
+                self._ended.put(info.operationId, info, found[info.operationId])
+        self._ended.keep_only(set(found))
+        if sweep is not None:
+            self._sweeps.done(sweep)
+        return [(info, found[info.operationId]) for info in tasks]
 
     async def campaign(self, campaign_id: str) -> CampaignDetail:
         if not campaign_id.strip():

@@ -73,8 +73,9 @@ from fota_tui.providers.http import (
     parse_json,
     retry_after_seconds,
 )
+from fota_tui.providers.incremental import Contradiction, Listing, Sweeps
 from fota_tui.providers.onenet import batches, plan, rules
-from fota_tui.providers.onenet.history import Contradiction, HistoryCache
+from fota_tui.providers.onenet.history import HistoryCache
 from fota_tui.providers.onenet.normalize import (
     FotaPair,
     as_int,
@@ -189,10 +190,8 @@ class OneNetClient(HttpAdapter):
         # last full read, and the device list with when it was read (monotonic).
         self._cache = HistoryCache()
         self._refined: dict[str, tuple[Any, UpgradeState, str | None]] = {}
-        self._sweep: Sweep | None = None
-        self._swept_at: float | None = None
-        self._owed: str | None = None  # why the next refresh must read everything
-        self._device_list: tuple[float, list[Device]] | None = None
+        self._sweeps = Sweeps(options)
+        self._device_list: Listing[Device] = Listing(options, self._sweeps)
 
     def _build_client(self) -> httpx.AsyncClient:
         return self.options.build_client(auth=self._auth, concurrency=self.concurrency)
@@ -297,20 +296,9 @@ class OneNetClient(HttpAdapter):
 
     async def _listing(self) -> list[Device]:
         """The device list, read again every ``device_list_every`` seconds and on a sweep."""
-        now = self.options.monotonic()
-        kept = self._device_list
-        if (
-            kept is not None
-            and self._sweep_reason() is None
-            and now - kept[0] < self.options.device_list_every
-        ):
-            return kept[1]
         if self.imeis:
-            listed = await self._devices_by_imei(self.imeis)
-        else:
-            listed = await self._list_devices()
-        self._device_list = (now, listed)
-        return listed
+            return await self._device_list.get(lambda: self._devices_by_imei(self.imeis))
+        return await self._device_list.get(self._list_devices)
 
     async def _list_devices(self) -> list[Device]:
         """Every page of ``/devices``: page 1 for ``total_count``, then the rest
@@ -539,44 +527,33 @@ class OneNetClient(HttpAdapter):
     # -- incremental refresh (history.py) ---------------------------------------------
     @property
     def sweep(self) -> Sweep | None:
-        return self._sweep
+        return self._sweeps.last
 
     def request_full(self, reason: str = "asked") -> None:
-        self._owed = self._owed or reason
-
-    def _sweep_reason(self) -> str | None:
-        """Why the next refresh must read every device, or None (an incremental one)."""
-        if self._owed is not None:
-            return self._owed
-        if self._swept_at is None:
-            return "first read"
-        every = self.options.full_sweep
-        if self.options.monotonic() - self._swept_at >= every:
-            return f"every {every / 60:g} min"
-        return None
+        self._sweeps.owe(reason)
 
     async def _refresh_scan(self) -> Scan:
         imeis = await self._imeis()
         if not self._key_ok:
             await self._probe()  # so errno 1 on one IMEI means "not in this product"
+        reason = self._sweeps.due()
+        if reason is None and self._reads_platform_clock:
+            await self._probe()  # the platform's clock now (the device list may be kept)
         now = await self._platform_now()
-        reason = self._sweep_reason()
         if reason is None:
             try:
                 return await self._incremental_scan(imeis, now, incremental=True)
             except Contradiction as exc:
                 reason = f"a read did not match what was known: {exc}"
             except ProviderError as exc:
-                self._owed = f"an incremental read failed: {exc.message}"
+                self._sweeps.owe(f"an incremental read failed: {exc.message}")
                 raise
         try:
             scan = await self._incremental_scan(imeis, now, incremental=False)
         except ProviderError:
-            self._owed = reason  # still owed
+            self._sweeps.owe(reason)  # still owed
             raise
-        self._sweep = Sweep(at=now, reason=reason)
-        self._swept_at = self.options.monotonic()
-        self._owed = None
+        self._sweeps.done(reason)
         return scan
 
     async def _incremental_scan(self, imeis: list[str], now: datetime, incremental: bool) -> Scan:

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from fota_tui.providers.incremental import Contradiction
 from fota_tui.providers.onenet.wire import Command
 
 OVERLAP = timedelta(minutes=10)  # an incremental read starts this much before the last one
@@ -37,10 +38,6 @@ class Known:
     read_at: datetime | None = None  # platform time of the last read
     open_since: datetime | None = None  # create time of its oldest unfinished command
     hot_until: datetime | None = None  # read again until then (a recent finish)
-
-
-class Contradiction(Exception):
-    """An incremental answer that does not agree with what is known."""
 
 
 class HistoryCache:

@@ -51,6 +51,7 @@ from fota_tui.models import (
     DeviceUpgrade,
     Firmware,
     ProviderKind,
+    Sweep,
     UpgradeState,
     state_counts,
     utcnow,
@@ -67,6 +68,7 @@ from fota_tui.providers.http import (
     path_segment,
     retry_after_seconds,
 )
+from fota_tui.providers.incremental import Finished, Listing, Sweeps
 from fota_tui.providers.platform import option_help
 from fota_tui.providers.thingspace import normalize as norm
 from fota_tui.providers.thingspace import rules
@@ -103,6 +105,17 @@ SCHEMA_STATUSES = (
 # the rest of the run when the platform refuses them (docs/platforms/thingspace.md).
 EXAMPLE_STATUSES = ("CampaignQueued", "CampaignPreScheduled")
 V3_STATUSES = SCHEMA_STATUSES + EXAMPLE_STATUSES
+# Campaigns in these states are over: their device reports no longer change.
+V3_FINISHED = frozenset(
+    s.lower()
+    for s in (
+        "CampaignEnded",
+        "CampaignCancelled",
+        "CampaignAborted",
+        "CampaignFailed",
+        "CampaignRequestFailed",
+    )
+)
 V1_STATUSES = ("RequestPending", "Queued", "RequestFailed", "InProgress", "Finished",
                "UpgradeFailed")  # fmt: skip
 API_VERSIONS = ("v3", "v1", "both")
@@ -178,6 +191,11 @@ class ThingSpaceClient(HttpAdapter):
         self._catalog: dict[str, Firmware] = {}
         self._inflight: asyncio.Future[Snapshot] | None = None
         self._refused_statuses: set[str] = set()  # example-only filter values refused
+        # Between refreshes: an ended campaign's devices are read once (until it is
+        # listed changed, or a sweep), the device list on its own cadence.
+        self._sweeps = Sweeps(options)
+        self._ended: Finished[list[DeviceUpgrade]] = Finished()
+        self._device_list: Listing[Device] = Listing(options, self._sweeps)
         self._acc = quote(account, safe="")
 
     @property
@@ -260,7 +278,21 @@ class ThingSpaceClient(HttpAdapter):
                 return out
             start = self._next(what, self.name, page.cursor, seen, (u.id for u in page.reportList))
 
+    @property
+    def sweep(self) -> Sweep | None:
+        return self._sweeps.last
+
+    def request_full(self, reason: str = "asked") -> None:
+        self._sweeps.owe(reason)
+
     async def devices(self) -> AsyncIterator[Device]:
+        for device in await self._device_list.get(self._list_devices):
+            yield device
+
+    async def _list_devices(self) -> list[Device]:
+        return [device async for device in self._device_pages()]
+
+    async def _device_pages(self) -> AsyncIterator[Device]:
         what, start = "v1 devices", "0"
         seen = self._guard(what)
         seen.page(start)
@@ -354,15 +386,29 @@ class ThingSpaceClient(HttpAdapter):
             task.exception()  # retrieved here so an unawaited failure is not reported twice
 
     async def _read_snapshot(self) -> Snapshot:
+        sweep = self._sweeps.due()
+
+        async def devices_of(c: V3Campaign) -> list[DeviceUpgrade]:
+            finished = (c.status or "").lower() in V3_FINISHED
+            if finished and sweep is None and (kept := self._ended.get(c.id, c)) is not None:
+                return kept
+            found = await self._v3_devices(c)
+            if finished:
+                self._ended.put(c.id, c, found)
+            return found
+
         async def v3_part() -> list[tuple[V3Campaign, list[DeviceUpgrade]]]:
             campaigns = await self._v3_campaigns() if self._v3 else []
-            details = await _gather(self._v3_devices(c) for c in campaigns)
+            details = await _gather(devices_of(c) for c in campaigns)
+            self._ended.keep_only({c.id for c in campaigns})
             return list(zip(campaigns, details, strict=True))
 
         async def v1_part() -> list[V1Upgrade]:
             return await self._v1_upgrades() if self._v1 else []
 
         v3, v1 = await asyncio.gather(v3_part(), v1_part())
+        if sweep is not None:
+            self._sweeps.done(sweep)
         return v3, v1
 
     async def upgrades(self) -> AsyncIterator[DeviceUpgrade]:
