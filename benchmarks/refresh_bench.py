@@ -125,7 +125,7 @@ class CountingSimulator(Simulator):
             self.seen[key].add(signature)
         return kind
 
-    def _answer(self, kind: ProviderKind | None, response: SimResponse) -> SimResponse:
+    def _count_throttled(self, kind: ProviderKind | None, response: SimResponse) -> SimResponse:
         throttled = response.status == 429 or "retry-after" in {h.lower() for h in response.headers}
         if kind is not None and (throttled or b'"1010009"' in response.body[:200]):
             with self._tally_lock:
@@ -134,11 +134,11 @@ class CountingSimulator(Simulator):
 
     def dispatch_blocking(self, request: SimRequest) -> SimResponse:
         kind = self._note(request)
-        return self._answer(kind, super().dispatch_blocking(request))
+        return self._count_throttled(kind, super().dispatch_blocking(request))
 
     async def dispatch(self, request: SimRequest) -> SimResponse:
         kind = self._note(request)
-        return self._answer(kind, await super().dispatch(request))
+        return self._count_throttled(kind, await super().dispatch(request))
 
     def distinct(self, kind: ProviderKind, method: str | None = None, shape: str = "") -> int:
         return sum(

@@ -30,6 +30,7 @@ from fota_tui.errors import (
     ProviderUnavailable,
 )
 from fota_tui.models import UpgradeState, utcnow
+from fota_tui.providers.pools import PooledTransport
 
 log = logging.getLogger("fota_tui.http")
 
@@ -135,21 +136,17 @@ class ClientOptions:
             if self.client_cert and self.client_key
             else self.client_cert
         )
-        kwargs: dict[str, Any] = {}
-        if self.transport is None:
-            kwargs["verify"] = verify
-            if cert:
-                kwargs["cert"] = cert
-            kwargs["limits"] = httpx.Limits(max_connections=max(self.max_connections, concurrency))
-        else:
-            kwargs["transport"] = self.transport
+        transport = self.transport
+        if transport is None:  # the network: several small pools (see pools.py)
+            tls: dict[str, Any] = {"verify": verify, **({"cert": cert} if cert else {})}
+            transport = PooledTransport(max(self.max_connections, concurrency), **tls)
         return httpx.AsyncClient(
             base_url=self.base_url.rstrip("/"),
             timeout=httpx.Timeout(self.timeout),
             auth=auth,
             headers={"accept": "application/json", **headers},
             event_hooks={"request": [_log_request], "response": [_log_response]},
-            **kwargs,
+            transport=transport,
         )
 
     def map_status(self, raw: Any, default: UpgradeState) -> UpgradeState:
