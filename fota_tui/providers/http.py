@@ -138,8 +138,8 @@ class ClientOptions:
         )
         transport = self.transport
         if transport is None:  # the network: several small pools (see pools.py)
-            tls: dict[str, Any] = {"verify": verify, **({"cert": cert} if cert else {})}
-            transport = PooledTransport(max(self.max_connections, concurrency), **tls)
+            connections = max(self.max_connections, concurrency)
+            transport = PooledTransport(connections, verify=verify, cert=cert or None)
         return httpx.AsyncClient(
             base_url=self.base_url.rstrip("/"),
             timeout=httpx.Timeout(self.timeout),

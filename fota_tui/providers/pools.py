@@ -10,7 +10,10 @@ counts a request until its answer is closed.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import math
+import ssl
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,12 +22,25 @@ import httpx
 POOL_SIZE = 6  # connections per pool
 
 
+@functools.cache
+def tls_context(verify: Any = True, cert: Any = None) -> ssl.SSLContext:
+    """One TLS context per setting for the whole process: loading the CA store takes tens
+    of milliseconds (``warm_up`` does it off the event loop)."""
+    return httpx.create_ssl_context(verify=verify, cert=cert)
+
+
+async def warm_up() -> None:
+    """Load the default TLS context in a thread (the load releases the GIL)."""
+    await asyncio.to_thread(tls_context)
+
+
 class PooledTransport(httpx.AsyncBaseTransport):
-    def __init__(self, connections: int, **transport: Any) -> None:
+    def __init__(self, connections: int, *, verify: Any = True, cert: Any = None) -> None:
         count = max(1, math.ceil(connections / POOL_SIZE))
         size = max(1, math.ceil(connections / count))
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-        self.pools = [httpx.AsyncHTTPTransport(limits=limits, **transport) for _ in range(count)]
+        tls = tls_context(verify, cert)
+        self.pools = [httpx.AsyncHTTPTransport(limits=limits, verify=tls) for _ in range(count)]
         self.busy = [0] * count
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

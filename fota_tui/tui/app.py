@@ -41,6 +41,7 @@ from fota_tui.services.session import (
     WallClock,
 )
 from fota_tui.services.workspace import Workspace
+from fota_tui.tui import memory
 from fota_tui.tui.colours import default_theme
 from fota_tui.tui.messages import SessionChange, SessionUpdate
 from fota_tui.tui.text import sanitize
@@ -194,8 +195,12 @@ class FotaApp(App[int]):
     async def _start_session(self) -> None:
         if self.session.started or not self.is_running:
             return
+        from fota_tui.providers.pools import warm_up
+
+        await warm_up()  # the TLS context, off the event loop: no frame waits for it
         await self.session.start(scheduler=self.autostart)
         self._status_changed()
+        memory.settle()  # what startup built stays: out of the collector's walks
 
     def _first_frame(self) -> None:
         self.first_frame_at = time.monotonic()
@@ -213,6 +218,8 @@ class FotaApp(App[int]):
     def on_session_update(self, message: SessionUpdate) -> None:
         """The session has applied it already: paint the diff, never call back."""
         event = message.event
+        if isinstance(event, Applied):
+            memory.settle()  # the applied snapshot stays until the next one
         if isinstance(event, Applied) and event.live:
             self._reconcile_after_refresh(event.provider)
         elif isinstance(event, HealthChanged):

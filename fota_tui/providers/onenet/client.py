@@ -111,6 +111,7 @@ Row = tuple[FotaPair, UpgradeState, Any, "str | None"]
 
 PER_PAGE = 100  # documented maximum for /devices; used for history too
 HISTORY_DAYS = 90
+SLICE = 250  # devices worked through from the cache between two looks at the screen
 RECENT_SEND = timedelta(days=1)  # a journal group's devices are read until their send shows
 STORED_WRITE_WINDOW = timedelta(hours=6)  # history searched for a write whose answer was lost
 LOST_ANSWER = (ProviderTimeout, ProviderUnavailable, ProviderProtocolError)
@@ -407,51 +408,79 @@ class OneNetClient(HttpAdapter):
         return await self._rows(imei, history, now, refine)
 
     async def _rows(
-        self, imei: str, history: list[Command], now: datetime, refine: bool
+        self,
+        imei: str,
+        history: list[Command],
+        now: datetime,
+        refine: bool,
+        known_writes: frozenset[str] | None = None,
     ) -> list[Row]:
         """Each upgrade of one device from its commands; the newest one refined with
         object 5 when ``refine`` (else with what object 5 said at the last read)."""
-        pairs = pair_commands(imei, history, gap=self.batch_gap, known_writes=self._known_writes())
+        out = self._pairs(imei, history, now, known_writes, reuse=not refine)
+        if not out or not refine:
+            return out
+        pair, state, raw, reason = out[-1]
+        self._refined.pop(imei, None)
+        if self._worth_reading(pair, state, now):
+            values = await self._object5(imei)
+            if values:
+                refined, reason = refine_with_object5(state, reason, values)
+                self._refined[imei] = ((pair.uuids, state), refined, reason)
+                out[-1] = (pair, refined, raw, reason)
+        return out
+
+    def _pairs(
+        self,
+        imei: str,
+        history: list[Command],
+        now: datetime,
+        known_writes: frozenset[str] | None,
+        *,
+        reuse: bool = True,
+    ) -> list[Row]:
+        """The upgrades of one device as its commands show them, the newest one as object 5
+        said at the last read of these commands in this state (no request)."""
+        writes = self._known_writes() if known_writes is None else known_writes
+        pairs = pair_commands(imei, history, gap=self.batch_gap, known_writes=writes)
         out = []
         for pair in pairs:
             state, raw, reason = pair_state(pair, now, self.options.map_status)
             out.append((pair, state, raw, reason))
-        if not out:
-            return out
-        pair, state, raw, reason = out[-1]
-        key = (pair.uuids, state)  # what object 5 refined: these commands in this state
-        if refine:
-            self._refined.pop(imei, None)
-            if self._worth_reading(pair, state, now):
-                values = await self._object5(imei)
-                if values:
-                    state, reason = refine_with_object5(state, reason, values)
-                    self._refined[imei] = (key, state, reason)
-        elif (kept := self._refined.get(imei)) is not None and kept[0] == key:
-            state, reason = kept[1], kept[2]
-        out[-1] = (pair, state, raw, reason)
+        if out and reuse:
+            pair, state, raw, reason = out[-1]
+            kept = self._refined.get(imei)
+            if kept is not None and kept[0] == (pair.uuids, state):
+                out[-1] = (pair, kept[1], raw, kept[2])
         return out
 
     async def _cached_rows(
-        self, imei: str, now: datetime, incremental: bool, sent_since: datetime | None
+        self,
+        imei: str,
+        now: datetime,
+        incremental: bool,
+        sent_since: datetime | None,
+        known_writes: frozenset[str],
     ) -> list[Row]:
-        """One device's upgrades, reading its history only if something can have changed
-        (see history.py); raises ``Contradiction`` when a read disagrees with the cache."""
+        """One device's upgrades from a new read of its history (in full, or from
+        ``start`` on when ``incremental``); raises ``Contradiction`` when a read
+        disagrees with the cache."""
         horizon = now - timedelta(days=HISTORY_DAYS)
         start = self._cache.start(imei, now, sent_since) if incremental else None
-        read = True
         try:
-            if not incremental or not self._cache.knows(imei):
+            if start is None:
                 self._cache.replace(imei, await self._history(imei, horizon), now)
-            elif start is None:
-                read = False
             else:
                 found = await self._history(imei, max(start, horizon))
                 self._cache.merge(imei, found, now, start)
         except ProviderNotFound as exc:
             log.warning("%s: %s", self.name, exc.message)
             return []
-        rows = await self._rows(imei, self._cache.commands(imei), now, refine=read)
+        rows = await self._rows(imei, self._cache.commands(imei), now, True, known_writes)
+        self._settle(imei, rows, now)
+        return rows
+
+    def _settle(self, imei: str, rows: list[Row], now: datetime) -> None:
         open_times = [
             c.create_time
             for pair, state, _, _ in rows
@@ -460,7 +489,6 @@ class OneNetClient(HttpAdapter):
             if c is not None and c.create_time is not None
         ]
         self._cache.settle(imei, min(open_times, default=None), now)
-        return rows
 
     def _worth_reading(self, pair: FotaPair, state: UpgradeState, now: datetime) -> bool:
         """Only an update delivered recently can still be downloading or updating."""
@@ -557,10 +585,36 @@ class OneNetClient(HttpAdapter):
         return scan
 
     async def _incremental_scan(self, imeis: list[str], now: datetime, incremental: bool) -> Scan:
+        """Every device's upgrades: devices where nothing can have changed from the cache
+        (no request, a slice at a time so the screen keeps drawing), the rest read."""
         sent = self._recent_sends(now)
-        per_device = await self._bounded(
-            [partial(self._cached_rows, i, now, incremental, sent.get(i)) for i in imeis]
-        )
+        writes = self._known_writes()
+        per_device: list[list[Row]] = [[] for _ in imeis]
+        to_read: list[int] = []
+        for n, imei in enumerate(imeis):
+            if not incremental or self._cache.start(imei, now, sent.get(imei)) is not None:
+                to_read.append(n)
+            elif not self._cache.knows(imei):
+                to_read.append(n)  # new in the list: read in full
+            else:
+                rows = self._pairs(imei, self._cache.commands(imei), now, writes)
+                self._settle(imei, rows, now)
+                per_device[n] = rows
+                if n % SLICE == SLICE - 1:
+                    await asyncio.sleep(0)
+        calls = [
+            partial(
+                self._cached_rows,
+                imeis[n],
+                now,
+                incremental and self._cache.knows(imeis[n]),
+                sent.get(imeis[n]),
+                writes,
+            )
+            for n in to_read
+        ]
+        for n, rows in zip(to_read, await self._bounded(calls), strict=True):
+            per_device[n] = rows
         self._cache.keep(imeis, now - timedelta(days=HISTORY_DAYS))
         return self._assemble(per_device)
 
