@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
@@ -41,8 +42,8 @@ from fota_tui.services.session import (
     WallClock,
 )
 from fota_tui.services.workspace import Workspace
-from fota_tui.tui import memory
 from fota_tui.tui.colours import default_theme
+from fota_tui.tui.memory import Memory
 from fota_tui.tui.messages import SessionChange, SessionUpdate
 from fota_tui.tui.text import sanitize
 
@@ -121,6 +122,7 @@ class FotaApp(App[int]):
         from fota_tui.tui.screens.activity import ActivityLog
 
         self.activity = ActivityLog()
+        self.memory = Memory(self.timing.monotonic)
         self._transport = transport
         self._demo_transport = demo.transport if demo is not None else None
         # A transport given with a non-demo profile (tests) serves every profile opened.
@@ -200,13 +202,19 @@ class FotaApp(App[int]):
         await warm_up()  # the TLS context, off the event loop: no frame waits for it
         await self.session.start(scheduler=self.autostart)
         self._status_changed()
-        memory.settle()  # what startup built stays: out of the collector's walks
+        self.memory.settle()  # what startup built stays: out of the collector's walks
 
     def _first_frame(self) -> None:
         self.first_frame_at = time.monotonic()
         self.exit(0)
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown):
+            self.memory.touched()
+        await super().on_event(event)
+
     def _tick(self) -> None:
+        self.memory.tick()
         screen = self.screen
         tick = getattr(screen, "tick", None)
         if callable(tick) and screen.is_mounted:
@@ -219,7 +227,7 @@ class FotaApp(App[int]):
         """The session has applied it already: paint the diff, never call back."""
         event = message.event
         if isinstance(event, Applied):
-            memory.settle()  # the applied snapshot stays until the next one
+            self.memory.settle()  # the applied snapshot stays until the next one
         if isinstance(event, Applied) and event.live:
             self._reconcile_after_refresh(event.provider)
         elif isinstance(event, HealthChanged):
