@@ -69,6 +69,12 @@ def target_options(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="use the built-in simulated fleet",
     )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="change nothing, whatever the profile allows",
+    )
 
 
 @contextmanager

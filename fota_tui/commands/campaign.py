@@ -460,19 +460,22 @@ async def _find(ctx: Context, names: list[str], campaign_id: str) -> tuple[Any, 
     cannot be opened (a missing secret) or read is skipped and named, never fatal when
     another provider has the campaign."""
     errors: list[ProviderError | ConfigError] = []
+    asked: list[str] = []  # the providers that answered "no such campaign"
     for name in names:
         try:
             service = ctx.session.service(name)
             return service, await service.campaign(campaign_id)
         except ProviderNotFound:
-            continue
+            asked.append(name)
         except (ProviderError, ConfigError) as exc:
             errors.append(exc)
             print(f"fota-tui: {name} skipped: {exc.title}: {exc.message}", file=sys.stderr)
-    if errors:
+    if errors and not asked:
         raise errors[0]
+    skipped = [n for n in names if n not in asked]
+    unasked = f"; not asked: {', '.join(skipped)} (see above)" if skipped else ""
     raise UsageError(
-        f"no campaign {campaign_id!r} in {', '.join(names)} (profile '{ctx.profile.name}')"
+        f"no campaign {campaign_id!r} in {', '.join(asked)} (profile '{ctx.profile.name}'){unasked}"
     )
 
 

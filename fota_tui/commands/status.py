@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import shutil
 import sys
 from collections.abc import Callable
@@ -95,8 +96,8 @@ def _fit_screen(text: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.watch is not None and args.watch < 1:
-        raise UsageError("--watch: SECONDS must be at least 1")
+    if args.watch is not None and not (1 <= args.watch < math.inf):
+        raise UsageError("--watch: SECONDS must be a number of at least 1")
     with open_workspace(args) as workspace:
         return _run(args, workspace)
 

@@ -2,7 +2,7 @@
 what can have changed (``Incremental`` in ``base.py``).
 
 - ``Sweeps`` says when everything must be read: the first time, every ``full_sweep``
-  seconds (something started elsewhere shows within one sweep), when asked (``R``,
+  seconds (something started elsewhere shows within one sweep), when asked (Ctrl+R,
   ``status --full``), and after a read that could not be trusted.
 - ``Finished`` keeps what was read about finished things (an ended campaign's devices, a
   finished task's subtasks): they are not read again until the platform lists the thing

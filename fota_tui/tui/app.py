@@ -86,7 +86,7 @@ class FotaApp(App[int]):
         Binding("l", "activity", "Log"),
         Binding("question_mark,f1", "help", "Help", key_display="?"),
         Binding("r", "refresh", "Refresh"),
-        Binding("R", "refresh_full", "Full refresh", show=False),
+        Binding("ctrl+r", "refresh_full", "Full refresh", show=False),
         Binding("p", "pause", "Pause"),
         Binding("c", "campaigns", "Campaigns"),
         Binding("d", "devices", "Devices"),

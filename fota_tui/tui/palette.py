@@ -21,7 +21,7 @@ def app_commands(
     yield SystemCommand("Refresh now", "Refresh every provider now (r)", app.action_refresh)
     yield SystemCommand(
         "Full refresh",
-        "Read every device again, not only what changed (R)",
+        "Read every device again, not only what changed (ctrl+r)",
         app.action_refresh_full,
     )
     yield SystemCommand(

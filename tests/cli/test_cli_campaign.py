@@ -141,3 +141,14 @@ def test_plan_exits_1_when_a_platform_cannot_check_the_file_and_caps_its_problem
     assert campaign_cmd._report_problems(Preview(), tmp_path / "c.toml") == 2
     err = capsys.readouterr().err
     assert err.count("bad ") == 20 and "… and 480 more" in err
+
+
+def test_read_only_is_taken_after_the_subcommand_too(capsys, monkeypatch):
+    from pathlib import Path
+
+    from fota_tui.cli import main
+
+    path = str(Path(__file__).resolve().parents[1] / "data" / "campaigns" / "aovx.toml")
+    code = main(["campaign", "apply", "--demo", "--read-only", "--yes", path])
+    out, err = capsys.readouterr()
+    assert code == 2 and "read-only" in err and "created" not in out

@@ -227,6 +227,9 @@ password = "env:FOTA_TEST_MISSING_SECRET"
         capsys, monkeypatch, "campaign", "show", "--profile", "prod", "--provider", "vz", ids[0]
     )
     assert code == 2 and "vz" in err and "Secret not available" in err
+    code, shown, err = run(capsys, monkeypatch, "campaign", "show", "--profile", "prod", "nope")
+    assert code == 2 and "vz skipped: Secret not available" in err
+    assert "no campaign 'nope' in fleet (profile 'prod'); not asked: vz (see above)" in err
 
 
 @pytest.mark.loopback

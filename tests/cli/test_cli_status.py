@@ -164,7 +164,7 @@ def test_status_unknown_provider_is_a_usage_error_naming_the_known_ones(
     assert all(name in err for name in DEMO_PROVIDERS)
 
 
-@pytest.mark.parametrize("value", ["0", "0.5", "-3"])
+@pytest.mark.parametrize("value", ["0", "0.5", "-3", "nan", "inf"])
 def test_status_watch_below_one_second_is_a_usage_error(
     capsys: pytest.CaptureFixture[str], value: str
 ) -> None:

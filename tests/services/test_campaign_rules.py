@@ -355,3 +355,16 @@ def test_onenet_payload_is_measured_in_bytes():
 def test_thingspace_firmware_problem_lists_what_is_available():
     (found,) = check(TS, {"firmware": "FW_NOPE"})
     assert found.field == "firmware" and "FW_V2" in found.message and "FW_NOPE" in found.message
+
+
+def test_an_id_in_another_case_is_named_with_the_platforms_spelling() -> None:
+    from fota_tui.models import Device, ProviderKind
+    from fota_tui.services.campaigns.eligibility import check_eligibility
+
+    known = Device(
+        provider="ax", kind=ProviderKind.AOVX, device_id="7FC3212A460B5A83315985034FF3CCD0"
+    )
+    spec = CampaignSpec(provider="ax", firmware="http://h/f.bin", devices=[known.device_id.lower()])
+    (result,) = check_eligibility(spec, [known])
+    assert not result.eligible
+    assert "did you mean '7FC3212A460B5A83315985034FF3CCD0'?" in result.reasons[0].message

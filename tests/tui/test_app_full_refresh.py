@@ -1,4 +1,4 @@
-"""Incremental refresh in the console: r reads what can have changed, R reads everything,
+"""Incremental refresh in the console: r reads what can have changed, ctrl+r everything,
 the provider view says when everything was last read and why, and a pane says when a
 refresh had to read everything because an answer did not match what was known."""
 
@@ -14,7 +14,7 @@ from fota_tui.tui.screens.provider import ProviderScreen
 KIND = ProviderKind.ONENET
 
 
-async def test_r_reads_what_changed_and_shift_r_reads_everything() -> None:
+async def test_r_reads_what_changed_and_ctrl_r_reads_everything() -> None:
     h = sim_app()
     name = next(p.name for p in h.demo.profile.providers if p.kind is KIND)
     sim = h.demo.simulator
@@ -33,7 +33,7 @@ async def test_r_reads_what_changed_and_shift_r_reads_everything() -> None:
         assert sim.requests[KIND] - before < devices  # not one history per device
 
         before = sim.requests[KIND]
-        await pilot.press("R")
+        await pilot.press("ctrl+r")
         await settle(pilot, h.app)
         full = h.app.session.snapshot(name)
         assert full is not None and full.health.full_read

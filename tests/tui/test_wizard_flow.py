@@ -29,7 +29,7 @@ from wizard_harness import (
 
 from fota_tui.models import ExecuteType, ProviderKind
 from fota_tui.tui.screens.campaigns import CampaignDetailScreen
-from fota_tui.tui.screens.wizard import CampaignWizardScreen
+from fota_tui.tui.screens.wizard import CampaignWizardScreen, open_wizard
 
 TS, OC, ON, AX = (
     ProviderKind.THINGSPACE,
@@ -227,3 +227,24 @@ async def test_aovx_ota_command_from_the_file_list_and_a_csv_file(tmp_path: Path
         job = new_job(h, AX, before)
         assert set(job.targets) == {h.sim_id(AX, d) for d in wanted}
         assert progress_devices(h) == set(wanted)
+
+
+async def test_moving_between_providers_keeps_what_was_typed_for_each() -> None:
+    h = wizard_app()
+    async with h.app.run_test(size=(120, 40)) as pilot:
+        await start(pilot, h.app)
+        screen = open_wizard(h.app, provider=PROVIDER[ON])
+        assert screen is not None
+        await wait_for(pilot, lambda: h.app.screen is screen and screen.form.provider)
+        w = wizard(h.app)
+        await go_next(pilot, w, "firmware")
+        await set_value(pilot, w, "#onenet-uri", ONENET_URI)
+        await set_value(pilot, w, "#onenet-version", "BC28JAR01A09")
+        await pilot.press("escape")  # back to the provider step
+        await wait_for(pilot, lambda: w.step == "provider")
+        await w._choose_provider(PROVIDER[AX])  # the highlight moves on: another form
+        assert w.form.provider == PROVIDER[AX] and not w.form.firmware
+        await w._choose_provider(PROVIDER[ON])  # and back: nothing typed is lost
+        assert w.form.firmware == ONENET_URI and w.form["onenet-version"] == "BC28JAR01A09"
+        await go_next(pilot, w, "firmware")
+        assert w.query_one("#onenet-uri", Input).value == ONENET_URI

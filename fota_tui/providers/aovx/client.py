@@ -461,7 +461,9 @@ class AovxClient(HttpAdapter):
             seen = {(r.sent_at, r.mark) for r in reports}
             missing = [r for r in self._known.get(terminal, ()) if (r.sent_at, r.mark) not in seen]
             if missing and len(read) < len(ids):
-                raise Contradiction(f"{terminal}: a record sent {missing[0].sent_at} is missing")
+                sent = missing[0].sent_at
+                when = f"{sent:%Y-%m-%d %H:%M:%S}" if sent else "at an unknown time"
+                raise Contradiction(f"{terminal}: a record sent {when} is missing")
         self._known.update(fresh)
         listed = set(ids)
         self._known = {t: r for t, r in self._known.items() if t in listed}

@@ -82,7 +82,10 @@ def check_eligibility(
         if record.state.active:
             active.setdefault(record.device_id, []).append(record.campaign_id or "?")
     target = target_version(spec, firmware)
-    results = [_one(device_id, by_id, active, firmware, target) for device_id in spec.devices]
+    folded = {key.casefold(): key for key in by_id}  # ids written in another case
+    results = [
+        _one(device_id, by_id, folded, active, firmware, target) for device_id in spec.devices
+    ]
     if held:
         results = [_hold(r, held) for r in results]
     return results
@@ -103,13 +106,18 @@ def _hold(result: DeviceEligibility, held: Mapping[str, str]) -> DeviceEligibili
 def _one(
     device_id: str,
     by_id: dict[str, Device],
+    folded: dict[str, str],
     active: dict[str, list[str]],
     firmware: Firmware | None,
     target: str | None,
 ) -> DeviceEligibility:
     device = by_id.get(device_id)
     if device is None:
-        reason = Reason(Ineligible.UNKNOWN_DEVICE, f"{device_id}: not known to the platform")
+        text = f"{device_id}: not known to the platform"
+        alike = folded.get(device_id.casefold())
+        if alike is not None:  # ids are matched as the platform spells them
+            text += f"; did you mean {alike!r}?"
+        reason = Reason(Ineligible.UNKNOWN_DEVICE, text)
         return DeviceEligibility(device_id, None, (reason,))
     reasons: list[Reason] = []
     if firmware is not None:

@@ -15,7 +15,15 @@ if TYPE_CHECKING:
     from fota_tui.tui.app import FotaApp
 
 # Keys worth listing that the bindings hide from the footer.
-_ALWAYS = {"activate", "cursor_up", "cursor_down", "page_up", "page_down", "back"}
+_ALWAYS = {
+    "activate",
+    "cursor_up",
+    "cursor_down",
+    "page_up",
+    "page_down",
+    "back",
+    "refresh_full",
+}
 
 
 def binding_rows(

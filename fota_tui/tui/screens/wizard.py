@@ -152,6 +152,7 @@ class CampaignWizardScreen(ModalScreen[bool]):
         self.step = STEPS[0]
         self.built: Built | None = None
         self.unavailable: dict[str, str] = {}  # provider → why it cannot be used
+        self._forms: dict[str, WizardForm] = {}  # what was typed for each provider tried
         self.catalogues: dict[str, list[Firmware]] = {}
         self.catalogue_errors: dict[str, str] = {}
         self.loading_firmware = False
@@ -352,13 +353,19 @@ class CampaignWizardScreen(ModalScreen[bool]):
         if name == self.form.provider or name in self.unavailable:
             return
         kind = next(p.kind for p in self.console.profile.providers if p.name == name)
-        if self.spec is not None and self.spec.provider == name:
-            form = form_from_spec(self.spec, kind)  # its devices are pasted
+        if self.form.provider:  # moving on keeps what was typed for this provider
+            self._read_form()
+            self._forms[self.form.provider] = self.form
+        if name in self._forms:
+            form = self._forms[name]
         else:
-            form = WizardForm(provider=name, kind=kind)
-        form.table_ids = tuple(r.device_id for r in self.rows_for(name))
-        form.use_table = bool(form.table_ids)
-        form.set_schedule_defaults(self.now())
+            if self.spec is not None and self.spec.provider == name:
+                form = form_from_spec(self.spec, kind)  # its devices are pasted
+            else:
+                form = WizardForm(provider=name, kind=kind)
+            form.table_ids = tuple(r.device_id for r in self.rows_for(name))
+            form.use_table = bool(form.table_ids)
+            form.set_schedule_defaults(self.now())
         self.form = form
         self.preview = None
         platform = PLATFORMS[kind]
