@@ -238,6 +238,7 @@ class ConsoleSession:
             "rng": rng or random.Random(),
         }
         self._clients: dict[str, ProviderClient] | None = None
+        self._swept_at: dict[str, datetime] = {}  # provider → its last full read
         self._count_cache: dict[str, tuple[int, Mapping[UpgradeState, int]]] = {}
         self._kept: tuple[int | None, dict[tuple[str, str], str]] | None = None
         self._scheduler: RefreshScheduler | None = None
@@ -361,7 +362,19 @@ class ConsoleSession:
 
     # -- events ------------------------------------------------------------------
     async def _fetch(self, client: ProviderClient) -> ProviderSnapshot:
-        return await fetch_snapshot(client, now=self.clock.now(), deadline=self.profile.deadline)
+        snap = await fetch_snapshot(client, now=self.clock.now(), deadline=self.profile.deadline)
+        return self._on_our_clock(snap)
+
+    def _on_our_clock(self, snap: ProviderSnapshot) -> ProviderSnapshot:
+        """The last full read timed on this session's clock, like ``fetched_at``."""
+        sweep = snap.health.sweep
+        if sweep is None:
+            return snap
+        if snap.health.full_read:
+            self._swept_at[snap.provider] = snap.fetched_at
+        at = self._swept_at.get(snap.provider, snap.fetched_at)
+        health = snap.health.model_copy(update={"sweep": sweep.model_copy(update={"at": at})})
+        return snap.model_copy(update={"health": health})
 
     def _on_event(self, event: SchedulerEvent) -> None:
         state = self._states.get(event.provider)
