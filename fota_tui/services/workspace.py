@@ -22,16 +22,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from fota_tui.config.schema import Profile, ProviderConfigBase
 from fota_tui.errors import ConfigError, FotaError
 from fota_tui.models import utcnow
 from fota_tui.providers.base import GroupSource, ProviderClient
 from fota_tui.services.campaigns.journal import Journal
-from fota_tui.services.campaigns.session import CampaignSession
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the console opens a workspace before its first frame: kept light
+    import httpx
+
+    from fota_tui.services.campaigns.session import CampaignSession
     from fota_tui.services.session import ConsoleSession
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,8 @@ class Workspace:
     ) -> CampaignSession:
         """The write session: campaign services over this workspace's clients. An
         ``owned`` session closes the workspace when it is closed."""
+        from fota_tui.services.campaigns.session import CampaignSession
+
         return CampaignSession(
             self.profile,
             self.journal,

@@ -37,3 +37,18 @@ def test_headless_core_imports_without_textual_or_rich():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "", f"headless core imported: {result.stdout}"
+
+
+def test_the_console_paints_its_first_frame_before_loading_the_network_or_campaign_code():
+    """What the first frame does not need is imported after it (``--demo`` start-up is
+    measured in benchmarks/README.md): no HTTP client, adapter or campaign service."""
+    code = (
+        "import sys\n"
+        "import fota_tui.cli, fota_tui.tui.app, fota_tui.tui.screens.dashboard\n"
+        "late = ('httpx', 'fota_tui.providers.registry', 'fota_tui.services.campaigns.service')\n"
+        "print(','.join(m for m in late if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "", f"loaded before the first frame: {result.stdout}"

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from fota_tui.config.schema import Profile
 from fota_tui.errors import ConfigError
@@ -14,6 +13,9 @@ from fota_tui.models import utcnow
 from fota_tui.providers.base import ProviderClient
 from fota_tui.services.campaigns.journal import Journal
 from fota_tui.services.campaigns.service import CampaignService
+
+if TYPE_CHECKING:
+    import httpx
 
 # The client of a provider (its workspace's: built once, closed by the workspace).
 ClientSource = Callable[[str], ProviderClient]
