@@ -4,6 +4,8 @@ into the repository."""
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,6 +35,14 @@ def isolated_dirs(
     # Relative writes (default export names) land here, outside the test's own tmp_path.
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     return dirs
+
+
+@pytest.fixture(autouse=True)
+def _unfrozen() -> Iterator[None]:
+    """A console under test freezes what it holds (tui/memory.py); the next test starts
+    with nothing frozen, so one test's closed apps are collected as usual."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture
