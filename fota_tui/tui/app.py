@@ -151,8 +151,11 @@ class FotaApp(App[int]):
             now=self.now,
             read_only=self.read_only_flag,
         )
+        # A demo is a new simulator run: a snapshot of the last one would paint its fleet
+        # (and the campaigns sent to it) as if they were this one's.
+        cache_dir = self.paths.cache_dir if self.paths is not None and not on_demo else None
         return self.workspace.console(
-            cache_dir=self.paths.cache_dir if self.paths is not None else None,
+            cache_dir=cache_dir,
             publish=self._publish,
             clock=self.clock,
             monotonic=self.timing.monotonic,

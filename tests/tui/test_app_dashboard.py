@@ -255,14 +255,14 @@ async def test_low_bandwidth_slows_clock_redraws_and_disables_animation() -> Non
 
 
 async def test_cache_paints_before_the_first_refresh(app_paths: AppPaths) -> None:
-    h = sim_app(app_paths)
+    h = sim_app(app_paths, as_demo=False)  # a profile of one's own (a demo caches nothing)
     async with h.app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, h.app)
         rows = len(h.app.session.store)
         await pilot.press("q")
     cache = app_paths.cache_dir / "snapshots" / "demo.json"
     assert cache.is_file()
-    h = sim_app(app_paths, autostart=False)
+    h = sim_app(app_paths, autostart=False, as_demo=False)
     async with h.app.run_test(size=(120, 40)) as pilot:
         for _ in range(50):
             await pilot.pause()
