@@ -419,7 +419,7 @@ def run_list(args: argparse.Namespace) -> int:
 
         async def work() -> int:
             failed = 0
-            rows = [["PROVIDER", "ID", "NAME", "STATE", "DEVICES", "OK", "FAILED", "CREATED"]]
+            rows = [["PROVIDER", "ID", "NAME", "STATE", "DEVICES", "OK", "FAIL+EXP", "CREATED"]]
             for name in names:
                 try:
                     service = ctx.session.service(name)
