@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,8 +51,8 @@ print("{MARK}%.6f" % app.mark, file=sys.stderr)
 '''
 
 
-def run_once(argv: list[str], env: dict[str, str], timeout: float = 30.0) -> float:
-    """Seconds from spawn to the first-frame mark the child prints."""
+def spawn(argv: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int, float]:
+    """The child on a new pseudo-terminal: (child, the terminal's master end, spawn time)."""
     master, slave = pty.openpty()
     os.set_blocking(master, False)
     started = time.monotonic()
@@ -59,6 +60,12 @@ def run_once(argv: list[str], env: dict[str, str], timeout: float = 30.0) -> flo
         argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT, close_fds=True
     )
     os.close(slave)
+    return child, master, started
+
+
+def run_once(argv: list[str], env: dict[str, str], timeout: float = 30.0) -> float:
+    """Seconds from spawn to the first-frame mark the child prints."""
+    child, master, started = spawn(argv, env)
     output = b""
     deadline = started + timeout
     try:
@@ -94,13 +101,7 @@ def run_until_visible(
 ) -> float:
     """Seconds from spawn until every one of ``needles`` has been written to the terminal
     (what a user sees, not an internal mark); the child is then stopped."""
-    master, slave = pty.openpty()
-    os.set_blocking(master, False)
-    started = time.monotonic()
-    child = subprocess.Popen(
-        argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT, close_fds=True
-    )
-    os.close(slave)
+    child, master, started = spawn(argv, env)
     output = b""
     try:
         while time.monotonic() < started + timeout:
@@ -149,20 +150,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.visible:
         return visible(args.runs)
-    fota: list[float] = []
-    minimal: list[float] = []
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        script = tmp / "minimal_app.py"
-        script.write_text(MINIMAL_APP, encoding="utf-8")
-        # one unmeasured run of each warms the OS file cache and compiled bytecode
-        run_once([sys.executable, str(script)], child_env(tmp / "warm-m"))
-        run_once([sys.executable, "-m", "fota_tui", "--demo"], child_env(tmp / "warm-f"))
-        for i in range(args.runs):
-            minimal.append(run_once([sys.executable, str(script)], child_env(tmp / f"m{i}")))
-            fota.append(
-                run_once([sys.executable, "-m", "fota_tui", "--demo"], child_env(tmp / f"f{i}"))
-            )
+    fota, minimal = interleaved(args.runs, lambda argv, home, _: run_once(argv, child_env(home)))
     fota_median = statistics.median(fota)
     minimal_median = statistics.median(minimal)
     print(f"runs: {args.runs} each, interleaved, fresh config/cache dirs, on a pty")
@@ -179,27 +167,37 @@ def main() -> int:
     return 0
 
 
-def visible(runs: int) -> int:
+Measure = Callable[[list[str], Path, bool], float]  # (argv, home, is fota-tui) -> seconds
+
+
+def interleaved(runs: int, measure: Measure) -> tuple[list[float], list[float]]:
+    """(fota-tui's times, the minimal app's): one unmeasured run of each first (it warms
+    the OS file cache and the bytecode), then the two alternately."""
     fota: list[float] = []
     minimal: list[float] = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         script = tmp / "minimal_app.py"
         script.write_text(MINIMAL_APP, encoding="utf-8")
-
-        def env(name: str) -> dict[str, str]:
-            values = child_env(tmp / name)
-            values.pop("FOTA_TUI_EXIT_AFTER_FIRST_FRAME")
-            return values
-
-        argv = [sys.executable, "-m", "fota_tui", "--demo"]
-        run_until_visible([sys.executable, str(script)], env("warm-m"), (b"hello",))
-        run_until_visible(argv, env("warm-f"), PANES)
+        apps = {
+            False: [sys.executable, str(script)],
+            True: [sys.executable, "-m", "fota_tui", "--demo"],
+        }
+        for is_fota in (False, True):
+            measure(apps[is_fota], tmp / f"warm-{is_fota}", is_fota)
         for i in range(runs):
-            minimal.append(
-                run_until_visible([sys.executable, str(script)], env(f"m{i}"), (b"hello",))
-            )
-            fota.append(run_until_visible(argv, env(f"f{i}"), PANES))
+            minimal.append(measure(apps[False], tmp / f"m{i}", False))
+            fota.append(measure(apps[True], tmp / f"f{i}", True))
+    return fota, minimal
+
+
+def visible(runs: int) -> int:
+    def measure(argv: list[str], home: Path, is_fota: bool) -> float:
+        env = child_env(home)
+        env.pop("FOTA_TUI_EXIT_AFTER_FIRST_FRAME")
+        return run_until_visible(argv, env, PANES if is_fota else (b"hello",))
+
+    fota, minimal = interleaved(runs, measure)
     fota_median, minimal_median = statistics.median(fota), statistics.median(minimal)
     print(f"runs: {runs} each, interleaved, on a pty, until the text is on the terminal")
     print(f"fota-tui --demo, the four panes' names   median {fota_median:.3f} s")

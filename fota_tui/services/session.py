@@ -30,7 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from fota_tui.config.schema import Profile, ProviderConfigBase, insecure_transport_warnings
+from fota_tui.config.schema import Profile, insecure_transport_warnings
 from fota_tui.errors import (
     FotaError,
     ProviderAuthError,
@@ -51,6 +51,7 @@ from fota_tui.models import (
     state_counts,
     utcnow,
 )
+from fota_tui.providers import build_client
 from fota_tui.providers.base import (
     AuthReporting,
     GroupSource,
@@ -227,7 +228,7 @@ class ConsoleSession:
         self._cache_task: asyncio.Task[None] | None = None
         self.started = False
 
-        self._factory: ClientFactory = client_factory or _default_factory
+        self._factory: ClientFactory = client_factory or build_client
         self._owns_clients = owns_clients  # else a workspace's, closed by it
         self._transport = transport
         self._groups = groups
@@ -720,17 +721,6 @@ class ConsoleSession:
 def _history_when(upgrade: DeviceUpgrade) -> float:
     when = upgrade.updated_at or upgrade.created_at
     return when.timestamp() if when else float("-inf")
-
-
-def _default_factory(
-    cfg: ProviderConfigBase,
-    *,
-    transport: httpx.AsyncBaseTransport | None = None,
-    groups: GroupSource | None = None,
-) -> ProviderClient:
-    from fota_tui.providers.registry import build_client
-
-    return build_client(cfg, transport=transport, groups=groups)
 
 
 _FORCED = ("a read did not match", "an incremental read failed")

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 from fota_tui.config.schema import Profile, ProviderConfigBase
 from fota_tui.errors import ConfigError, FotaError
 from fota_tui.models import utcnow
-from fota_tui.providers.base import GroupSource, ProviderClient
+from fota_tui.providers import build_client
+from fota_tui.providers.base import ProviderClient
 from fota_tui.services.campaigns.journal import Journal
 
 if TYPE_CHECKING:  # the console opens a workspace before its first frame: kept light
@@ -36,19 +37,8 @@ if TYPE_CHECKING:  # the console opens a workspace before its first frame: kept 
 
 log = logging.getLogger(__name__)
 
-# (cfg, *, transport, groups) -> client; the registry's ``build_client`` by default.
+# (cfg, *, transport, groups) -> client; ``providers.build_client`` by default.
 ClientFactory = Callable[..., ProviderClient]
-
-
-def _build(
-    cfg: ProviderConfigBase,
-    *,
-    transport: httpx.AsyncBaseTransport | None = None,
-    groups: GroupSource | None = None,
-) -> ProviderClient:
-    from fota_tui.providers.registry import build_client
-
-    return build_client(cfg, transport=transport, groups=groups)
 
 
 class Workspace:
@@ -70,7 +60,7 @@ class Workspace:
         self.transport = transport
         self.now = now
         self.journal = Journal(data_dir, profile.name)
-        self._factory = client_factory or _build
+        self._factory = client_factory or build_client
         self._clients: dict[str, ProviderClient] = {}
         self._errors: dict[str, FotaError] = {}
 

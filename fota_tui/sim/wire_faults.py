@@ -38,13 +38,20 @@ def first_page(request: SimRequest) -> SimRequest:
     return replace(request, path=_INDEX.sub("/index/0", request.path), query=query, body=body)
 
 
+def _payload(response: SimResponse) -> Any:
+    """A successful JSON answer's body, decoded; None for anything else."""
+    if response.status != 200 or not response.body.startswith((b"{", b"[")):
+        return None
+    try:
+        return json.loads(response.body)
+    except ValueError:
+        return None
+
+
 def endless_page(response: SimResponse) -> SimResponse:
     """The answer, claiming more pages for ever: fresh cursors, a total of 10^15."""
-    if response.status != 200 or not response.body.startswith((b"{", b"[")):
-        return response
-    try:
-        payload = json.loads(response.body)
-    except ValueError:
+    payload = _payload(response)
+    if payload is None:
         return response
     return SimResponse(response.status, json.dumps(_more(payload)).encode(), response.headers)
 
@@ -90,13 +97,8 @@ async def trickle(body: bytes, seconds: float) -> AsyncIterator[bytes]:
 def drop_first(response: SimResponse) -> SimResponse:
     """The answer without the first item of its first non-empty list of objects (its
     totals unchanged): a gap in a listing."""
-    if response.status != 200 or not response.body.startswith((b"{", b"[")):
-        return response
-    try:
-        payload = json.loads(response.body)
-    except ValueError:
-        return response
-    if not _drop(payload):
+    payload = _payload(response)
+    if payload is None or not _drop(payload):
         return response
     return SimResponse(response.status, json.dumps(payload).encode(), response.headers)
 
