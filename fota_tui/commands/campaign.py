@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from fota_tui.commands import open_workspace, target_options
 from fota_tui.config.schema import Profile
-from fota_tui.errors import ConfigError, ProviderError, ProviderNotFound, UsageError
+from fota_tui.errors import ConfigError, FotaError, ProviderError, ProviderNotFound, UsageError
 from fota_tui.text import clean, columns, json_text, shorten
 
 if TYPE_CHECKING:
@@ -418,7 +418,7 @@ def run_list(args: argparse.Namespace) -> int:
         names = ctx.providers(args.provider)
 
         async def work() -> int:
-            failed = 0
+            failed: list[FotaError] = []
             rows = [["PROVIDER", "ID", "NAME", "STATE", "DEVICES", "OK", "FAIL+EXP", "CREATED"]]
             for name in names:
                 try:
@@ -427,7 +427,7 @@ def run_list(args: argparse.Namespace) -> int:
                         print(f"{name}: {entry.submission_id}: {clean(entry.events[-1].note)}")
                     campaigns = await service.campaigns()
                 except (ProviderError, ConfigError) as exc:
-                    failed += 1
+                    failed.append(exc)
                     print(f"fota-tui: {name}: {exc.title}: {exc.message}", file=sys.stderr)
                     continue
                 for c in sorted(campaigns, key=_created, reverse=True):
@@ -450,6 +450,9 @@ def run_list(args: argparse.Namespace) -> int:
                 _table(rows)
             else:
                 print("No campaigns.")
+            # As `status`: 2 when a provider is misconfigured, 1 when one did not answer.
+            if any(isinstance(exc, ConfigError) for exc in failed):
+                return 2
             return 1 if failed else 0
 
         return _run(ctx, work)

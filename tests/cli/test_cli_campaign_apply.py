@@ -230,6 +230,9 @@ password = "env:FOTA_TEST_MISSING_SECRET"
     code, shown, err = run(capsys, monkeypatch, "campaign", "show", "--profile", "prod", "nope")
     assert code == 2 and "vz skipped: Secret not available" in err
     assert "no campaign 'nope' in fleet (profile 'prod'); not asked: vz (see above)" in err
+    code, listed, err = run(capsys, monkeypatch, "campaign", "list", "--profile", "prod")
+    assert code == 2 and ids[0] in listed  # the others listed; misconfigured: 2, as status
+    assert "vz: Secret not available" in err
 
 
 @pytest.mark.loopback

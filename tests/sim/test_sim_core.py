@@ -230,3 +230,25 @@ def test_loopback_server_serves_the_same_handlers_and_resets():
         sim.faults.set(KIND, truncated=1.0)
         with pytest.raises(ValueError):
             client.post("/echo", json={"long": "x" * 100}).json()
+
+
+def test_a_client_that_goes_away_leaves_no_traceback(capsys) -> None:  # type: ignore[no-untyped-def]
+    from http.server import BaseHTTPRequestHandler
+
+    from fota_tui.sim.server import _Server
+
+    server = _Server(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    try:
+        for error in (ConnectionResetError("reset by peer"), BrokenPipeError("broken pipe")):
+            try:
+                raise error
+            except ConnectionError:
+                server.handle_error(None, ("127.0.0.1", 1))
+        assert "Traceback" not in capsys.readouterr().err
+        try:
+            raise ValueError("a real bug")
+        except ValueError:
+            server.handle_error(None, ("127.0.0.1", 1))
+        assert "ValueError: a real bug" in capsys.readouterr().err  # still shown
+    finally:
+        server.server_close()
