@@ -535,7 +535,7 @@ def test_every_cli_command_keeps_secrets_and_tokens_out(world: World) -> None:
             for kind, path in specs.items()
         ],
         ("campaign plan --json", ["campaign", "plan", "--json", str(specs[OC])], 0),
-        ("campaign list broken", ["campaign", "list", "--profile", "broken"], 1),
+        ("campaign list broken", ["campaign", "list", "--profile", "broken"], (1, 2)),
         ("sim --help", ["sim", "--help"], 0),
         ("--help", ["--help"], 0),
         ("--version", ["--version"], 0),
