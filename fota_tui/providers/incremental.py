@@ -12,13 +12,44 @@ what can have changed (``Incremental`` in ``base.py``).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable
-from typing import Any, Generic, TypeVar
+from collections.abc import Awaitable, Callable, Hashable, Iterable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from fota_tui.errors import ProviderError
 from fota_tui.models import Sweep, utcnow
-from fota_tui.providers.http import ClientOptions
+from fota_tui.providers.base import LocalGroup
+
+if TYPE_CHECKING:  # the console reads ``forced`` before its first frame: no httpx here
+    from fota_tui.providers.http import ClientOptions
 
 T = TypeVar("T")
+
+HOT_AFTER = timedelta(minutes=10)  # a finished upgrade is read again for this long
+RECENT_SEND = timedelta(days=1)  # what fota-tui sent is read for until it shows
+MISMATCH = "a read did not match what was known"
+FAILED = "an incremental read failed"
+
+
+def forced(reason: str) -> bool:
+    """Whether a sweep was forced by an answer that could not be trusted."""
+    return reason.startswith((MISMATCH, FAILED))
+
+
+def recent_sends(
+    groups: Iterable[LocalGroup], now: datetime, slack: timedelta
+) -> dict[str, datetime]:
+    """Device → when fota-tui sent it something (less ``slack``), from the journal groups
+    of the last ``RECENT_SEND``."""
+    sent: dict[str, datetime] = {}
+    for group in groups:
+        if now - group.created_at > RECENT_SEND:
+            continue
+        since = group.created_at - slack
+        for device in group.device_ids:
+            if device not in sent or since < sent[device]:
+                sent[device] = since
+    return sent
 
 
 class Contradiction(Exception):
@@ -31,7 +62,6 @@ class Sweeps:
         self.last: Sweep | None = None
         self._at: float | None = None  # monotonic time of the last sweep
         self._owed: str | None = None
-        self.running: str | None = None  # the reason of the sweep in progress
 
     def due(self) -> str | None:
         """Why the next refresh must read everything, or None (it may be incremental)."""
@@ -52,6 +82,42 @@ class Sweeps:
         self.last = Sweep(at=utcnow(), reason=reason)
         self._at = self.options.monotonic()
         self._owed = None
+
+    async def read(
+        self, incremental: Callable[[], Awaitable[T]], full: Callable[[], Awaitable[T]]
+    ) -> T:
+        """``incremental()`` unless a sweep is due. One that contradicts what is known
+        (``Contradiction``) is followed by ``full()`` at once; one that fails makes the
+        next read a full one."""
+        reason = self.due()
+        if reason is None:
+            try:
+                return await incremental()
+            except Contradiction as exc:
+                reason = f"{MISMATCH}: {exc}"
+            except ProviderError as exc:
+                self.owe(f"{FAILED}: {exc.message}")
+                raise
+        try:
+            result = await full()
+        except ProviderError:
+            self.owe(reason)  # still owed
+            raise
+        self.done(reason)
+        return result
+
+
+class SweepReporting:
+    """``Incremental``'s two members, for an adapter that keeps ``_sweeps``."""
+
+    _sweeps: Sweeps
+
+    @property
+    def sweep(self) -> Sweep | None:
+        return self._sweeps.last
+
+    def request_full(self, reason: str = "asked") -> None:
+        self._sweeps.owe(reason)
 
 
 class Finished(Generic[T]):

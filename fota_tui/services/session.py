@@ -60,6 +60,7 @@ from fota_tui.providers.base import (
     ProviderClient,
     rate_budget,
 )
+from fota_tui.providers.incremental import forced
 from fota_tui.services.fleet import FleetDiff, FleetRow, FleetStore, RowKey, derive_row
 from fota_tui.services.scheduler import (
     HealthChanged,
@@ -723,15 +724,12 @@ def _history_when(upgrade: DeviceUpgrade) -> float:
     return when.timestamp() if when else float("-inf")
 
 
-_FORCED = ("a read did not match", "an incremental read failed")
-
-
 def _forced(snap: ProviderSnapshot | None) -> tuple[str, ...]:
     """A full read forced by a mismatch or a failed incremental read, said in the pane."""
     if snap is None or not snap.health.full_read or snap.health.sweep is None:
         return ()
     reason = snap.health.sweep.reason
-    return (f"read in full: {reason}",) if reason.startswith(_FORCED) else ()
+    return (f"read in full: {reason}",) if forced(reason) else ()
 
 
 def _auth_state(client: ProviderClient | None, state: _ProviderState) -> AuthState:

@@ -59,7 +59,6 @@ from fota_tui.models import (
     DeviceUpgrade,
     Firmware,
     ProviderKind,
-    Sweep,
     UpgradeState,
     state_counts,
 )
@@ -87,7 +86,14 @@ from fota_tui.providers.http import (
     parse_json,
     retry_after_seconds,
 )
-from fota_tui.providers.incremental import Contradiction, Listing, Sweeps
+from fota_tui.providers.incremental import (
+    HOT_AFTER,
+    Contradiction,
+    Listing,
+    SweepReporting,
+    Sweeps,
+    recent_sends,
+)
 from fota_tui.providers.sharing import SharedReads
 
 DEFAULT_LOGIN_PATH = "/system/user/login"
@@ -98,8 +104,6 @@ TERMINAL = "/system/asset/terminal/queryTerminalInfo"
 ONLINE = "/system/asset/status/queryTerminalOnlineStatus"
 
 HISTORY = timedelta(days=90)  # how far back upgrades()/campaigns() read the OTA report
-HOT_AFTER = timedelta(minutes=10)  # a finished upgrade is read again for this long
-RECENT_SEND = timedelta(days=1)  # a local group's terminals are read until their send shows
 SENT_SLACK = timedelta(minutes=5)  # record times against the group's creation
 LOOKAHEAD = timedelta(days=1)  # endTime margin for clock skew
 DETAIL_WINDOW = timedelta(days=3)  # report window around one campaign's send time
@@ -145,7 +149,7 @@ def _md5(password: SecretStr, already_md5: bool) -> SecretStr:
     return SecretStr(hashlib.md5(value.encode("utf-8")).hexdigest())
 
 
-class AovxClient(HttpAdapter):
+class AovxClient(SweepReporting, HttpAdapter):
     kind = ProviderKind.AOVX
     capabilities: ClassVar[Capabilities] = Capabilities(
         cancel_campaign=False, returns_job_id=False, native_campaigns=False
@@ -201,13 +205,6 @@ class AovxClient(HttpAdapter):
         self._sweeps = Sweeps(options)
         self._known: dict[str, list[normalize.Report]] = {}
         self._terminals: Listing[Device] = Listing(options, self._sweeps)
-
-    @property
-    def sweep(self) -> Sweep | None:
-        return self._sweeps.last
-
-    def request_full(self, reason: str = "asked") -> None:
-        self._sweeps.owe(reason)
 
     def _build_client(self) -> httpx.AsyncClient:
         return self.options.build_client(auth=self.auth, concurrency=self.concurrency)
@@ -409,32 +406,15 @@ class AovxClient(HttpAdapter):
     async def _read_reports(self) -> list[normalize.Report]:
         ids = await self._terminal_ids()
         start, end = self._window()
-        sweep = self._sweeps.due()
-        if sweep is None:
-            try:
-                return await self._reports_of(ids, start, end, self._hot(ids, end - LOOKAHEAD))
-            except ProviderError as exc:
-                self._sweeps.owe(f"an incremental read failed: {exc.message}")
-                raise
-            except Contradiction as exc:
-                sweep = f"a read did not match what was known: {exc}"
-        try:
-            reports = await self._reports_of(ids, start, end, ids)
-        except ProviderError:
-            self._sweeps.owe(sweep)
-            raise
-        self._sweeps.done(sweep)
-        return reports
+        return await self._sweeps.read(
+            lambda: self._reports_of(ids, start, end, self._hot(ids, end - LOOKAHEAD)),
+            lambda: self._reports_of(ids, start, end, ids),
+        )
 
     def _hot(self, ids: list[str], now: datetime) -> list[str]:
         """Terminals whose OTA records can have changed: not seen yet, an upgrade in
         flight or finished within ``HOT_AFTER``, or sent to by fota-tui since."""
-        sent = {
-            terminal: group.created_at - SENT_SLACK
-            for group in self._local_groups()
-            if now - group.created_at <= RECENT_SEND
-            for terminal in group.device_ids
-        }
+        sent = recent_sends(self._local_groups(), now, SENT_SLACK)
         hot = []
         for terminal in ids:
             known = self._known.get(terminal)

@@ -52,7 +52,6 @@ from fota_tui.models import (
     DeviceUpgrade,
     Firmware,
     ProviderKind,
-    Sweep,
 )
 from fota_tui.providers import http as plumbing
 from fota_tui.providers.adapter import HttpAdapter
@@ -65,7 +64,7 @@ from fota_tui.providers.http import (
     parse_json,
     path_segment,
 )
-from fota_tui.providers.incremental import Finished, Listing, Sweeps
+from fota_tui.providers.incremental import Finished, Listing, SweepReporting, Sweeps
 from fota_tui.providers.oceanconnect import normalize
 from fota_tui.providers.oceanconnect.auth import OceanConnectAuth
 from fota_tui.providers.oceanconnect.plan import IODM, TaskRequest, task_requests
@@ -138,7 +137,7 @@ class WindowLimiter(RateLimiter):
         return max(self.period - (now - self._stamps[0]), 1.0)
 
 
-class OceanConnectClient(HttpAdapter):
+class OceanConnectClient(SweepReporting, HttpAdapter):
     kind: ClassVar[ProviderKind] = ProviderKind.OCEANCONNECT
     capabilities: ClassVar[Capabilities] = Capabilities(
         cancel_campaign=False,
@@ -181,13 +180,6 @@ class OceanConnectClient(HttpAdapter):
         self._sweeps = Sweeps(options)
         self._ended: Finished[list[SubOperationInfo]] = Finished()
         self._device_list: Listing[Device] = Listing(options, self._sweeps)
-
-    @property
-    def sweep(self) -> Sweep | None:
-        return self._sweeps.last
-
-    def request_full(self, reason: str = "asked") -> None:
-        self._sweeps.owe(reason)
 
     def __repr__(self) -> str:
         return f"OceanConnectClient(name={self.name!r}, app_id={self.app_id!r})"

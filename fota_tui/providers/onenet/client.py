@@ -57,7 +57,6 @@ from fota_tui.models import (
     DeviceUpgrade,
     Firmware,
     ProviderKind,
-    Sweep,
     UpgradeState,
 )
 from fota_tui.providers.adapter import HttpAdapter
@@ -73,7 +72,7 @@ from fota_tui.providers.http import (
     parse_json,
     retry_after_seconds,
 )
-from fota_tui.providers.incremental import Contradiction, Listing, Sweeps
+from fota_tui.providers.incremental import Listing, SweepReporting, Sweeps, recent_sends
 from fota_tui.providers.onenet import batches, plan, rules
 from fota_tui.providers.onenet.history import HistoryCache
 from fota_tui.providers.onenet.normalize import (
@@ -112,7 +111,6 @@ Row = tuple[FotaPair, UpgradeState, Any, "str | None"]
 PER_PAGE = 100  # documented maximum for /devices; used for history too
 HISTORY_DAYS = 90
 SLICE = 250  # devices worked through from the cache between two looks at the screen
-RECENT_SEND = timedelta(days=1)  # a journal group's devices are read until their send shows
 STORED_WRITE_WINDOW = timedelta(hours=6)  # history searched for a write whose answer was lost
 LOST_ANSWER = (ProviderTimeout, ProviderUnavailable, ProviderProtocolError)
 _FIELD = re.compile(r"(?:required|parameter|limit):\s*([a-z][a-z_]*)(?:$|\s+(?:must|is|needs|can))")
@@ -138,7 +136,7 @@ class Scan:
     batches: list[batches.Batch] = field(default_factory=list)
 
 
-class OneNetClient(HttpAdapter):
+class OneNetClient(SweepReporting, HttpAdapter):
     kind = ProviderKind.ONENET
     capabilities: ClassVar[Capabilities] = Capabilities(
         cancel_campaign=True,
@@ -455,18 +453,11 @@ class OneNetClient(HttpAdapter):
         return out
 
     async def _cached_rows(
-        self,
-        imei: str,
-        now: datetime,
-        incremental: bool,
-        sent_since: datetime | None,
-        known_writes: frozenset[str],
+        self, imei: str, now: datetime, start: datetime | None, known_writes: frozenset[str]
     ) -> list[Row]:
         """One device's upgrades from a new read of its history (in full, or from
-        ``start`` on when ``incremental``); raises ``Contradiction`` when a read
-        disagrees with the cache."""
+        ``start`` on); raises ``Contradiction`` when a read disagrees with the cache."""
         horizon = now - timedelta(days=HISTORY_DAYS)
-        start = self._cache.start(imei, now, sent_since) if incremental else None
         try:
             if start is None:
                 self._cache.replace(imei, await self._history(imei, horizon), now)
@@ -553,82 +544,43 @@ class OneNetClient(HttpAdapter):
         return await self._reads.get("scan", self._refresh_scan)
 
     # -- incremental refresh (history.py) ---------------------------------------------
-    @property
-    def sweep(self) -> Sweep | None:
-        return self._sweeps.last
-
-    def request_full(self, reason: str = "asked") -> None:
-        self._sweeps.owe(reason)
-
     async def _refresh_scan(self) -> Scan:
         imeis = await self._imeis()
         if not self._key_ok:
             await self._probe()  # so errno 1 on one IMEI means "not in this product"
-        reason = self._sweeps.due()
-        if reason is None and self._reads_platform_clock:
-            await self._probe()  # the platform's clock now (the device list may be kept)
-        now = await self._platform_now()
-        if reason is None:
-            try:
-                return await self._incremental_scan(imeis, now, incremental=True)
-            except Contradiction as exc:
-                reason = f"a read did not match what was known: {exc}"
-            except ProviderError as exc:
-                self._sweeps.owe(f"an incremental read failed: {exc.message}")
-                raise
-        try:
-            scan = await self._incremental_scan(imeis, now, incremental=False)
-        except ProviderError:
-            self._sweeps.owe(reason)  # still owed
-            raise
-        self._sweeps.done(reason)
-        return scan
+
+        async def incremental() -> Scan:
+            if self._reads_platform_clock:
+                await self._probe()  # the platform's clock now (the device list may be kept)
+            return await self._incremental_scan(imeis, await self._platform_now(), True)
+
+        async def full() -> Scan:
+            return await self._incremental_scan(imeis, await self._platform_now(), False)
+
+        return await self._sweeps.read(incremental, full)
 
     async def _incremental_scan(self, imeis: list[str], now: datetime, incremental: bool) -> Scan:
         """Every device's upgrades: devices where nothing can have changed from the cache
         (no request, a slice at a time so the screen keeps drawing), the rest read."""
-        sent = self._recent_sends(now)
+        sent = recent_sends(self._groups(), now, batches.GROUP_SLACK)
         writes = self._known_writes()
         per_device: list[list[Row]] = [[] for _ in imeis]
-        to_read: list[int] = []
+        to_read: list[tuple[int, datetime | None]] = []  # (index, start; None: in full)
         for n, imei in enumerate(imeis):
-            if not incremental or self._cache.start(imei, now, sent.get(imei)) is not None:
-                to_read.append(n)
-            elif not self._cache.knows(imei):
-                to_read.append(n)  # new in the list: read in full
+            start = self._cache.start(imei, now, sent.get(imei)) if incremental else None
+            if start is not None or not incremental or not self._cache.knows(imei):
+                to_read.append((n, start))
             else:
                 rows = self._pairs(imei, self._cache.commands(imei), now, writes)
                 self._settle(imei, rows, now)
                 per_device[n] = rows
                 if n % SLICE == SLICE - 1:
                     await asyncio.sleep(0)
-        calls = [
-            partial(
-                self._cached_rows,
-                imeis[n],
-                now,
-                incremental and self._cache.knows(imeis[n]),
-                sent.get(imeis[n]),
-                writes,
-            )
-            for n in to_read
-        ]
-        for n, rows in zip(to_read, await self._bounded(calls), strict=True):
+        calls = [partial(self._cached_rows, imeis[n], now, start, writes) for n, start in to_read]
+        for (n, _), rows in zip(to_read, await self._bounded(calls), strict=True):
             per_device[n] = rows
         self._cache.keep(imeis, now - timedelta(days=HISTORY_DAYS))
         return self._assemble(per_device)
-
-    def _recent_sends(self, now: datetime) -> dict[str, datetime]:
-        """IMEI → when fota-tui sent it something (its journal groups of the last day)."""
-        sent: dict[str, datetime] = {}
-        for group in self._groups():
-            if now - group.created_at > RECENT_SEND:
-                continue
-            since = group.created_at - batches.GROUP_SLACK
-            for imei in group.device_ids:
-                if imei not in sent or since < sent[imei]:
-                    sent[imei] = since
-        return sent
 
     def _forget(self) -> None:
         self._reads.forget("scan")  # callers already waiting still get their answer

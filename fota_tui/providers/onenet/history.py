@@ -23,11 +23,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from fota_tui.providers.incremental import Contradiction
+from fota_tui.providers.incremental import HOT_AFTER, Contradiction
 from fota_tui.providers.onenet.wire import Command
 
 OVERLAP = timedelta(minutes=10)  # an incremental read starts this much before the last one
-HOT_AFTER = timedelta(minutes=10)  # a finished upgrade is read again for this long
 
 
 @dataclass

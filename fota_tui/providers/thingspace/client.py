@@ -51,7 +51,6 @@ from fota_tui.models import (
     DeviceUpgrade,
     Firmware,
     ProviderKind,
-    Sweep,
     UpgradeState,
     state_counts,
     utcnow,
@@ -68,7 +67,7 @@ from fota_tui.providers.http import (
     path_segment,
     retry_after_seconds,
 )
-from fota_tui.providers.incremental import Finished, Listing, Sweeps
+from fota_tui.providers.incremental import Finished, Listing, SweepReporting, Sweeps
 from fota_tui.providers.platform import option_help
 from fota_tui.providers.thingspace import normalize as norm
 from fota_tui.providers.thingspace import rules
@@ -145,7 +144,7 @@ def api_root(base_url: str) -> str:
     return root if root.endswith("/api") else f"{root}/api"
 
 
-class ThingSpaceClient(HttpAdapter):
+class ThingSpaceClient(SweepReporting, HttpAdapter):
     kind = ProviderKind.THINGSPACE
     capabilities: ClassVar[Capabilities] = Capabilities(
         cancel_campaign=True, abort_campaign=True, add_remove_devices=True, time_windows=True
@@ -277,13 +276,6 @@ class ThingSpaceClient(HttpAdapter):
             if not page.hasMoreFlag:
                 return out
             start = self._next(what, self.name, page.cursor, seen, (u.id for u in page.reportList))
-
-    @property
-    def sweep(self) -> Sweep | None:
-        return self._sweeps.last
-
-    def request_full(self, reason: str = "asked") -> None:
-        self._sweeps.owe(reason)
 
     async def devices(self) -> AsyncIterator[Device]:
         for device in await self._device_list.get(self._list_devices):

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fota_tui.config.schema import Profile
-from fota_tui.errors import ConfigError
 from fota_tui.models import utcnow
 from fota_tui.providers.base import ProviderClient
 from fota_tui.services.campaigns.journal import Journal
@@ -50,17 +49,10 @@ class CampaignSession:
 
     def service(self, provider: str) -> CampaignService:
         if provider not in self._services:
-            try:
-                cfg = self.profile.provider(provider)
-            except KeyError:
-                names = ", ".join(self.provider_names) or "none"
-                raise ConfigError(
-                    f"profile '{self.profile.name}' has no provider {provider!r}"
-                    f" (providers: {names})",
-                    key="provider",
-                ) from None
+            client = self._clients(provider)  # names the providers if it is not one
+            cfg = self.profile.provider(provider)
             self._services[provider] = CampaignService(
-                self._clients(provider),
+                client,
                 self.journal,
                 now=self.now,
                 settle=timedelta(seconds=cfg.settle_seconds),
