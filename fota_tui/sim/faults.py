@@ -20,6 +20,9 @@ The real world, beyond errors (each defended against in the product):
 - ``bomb=P``: a small gzip answer that inflates to ``BOMB_BYTES``.
 - ``gap=P``: a listing answer leaves out its first item (a replica that lags): what a
   client knows from an earlier read must not vanish on the strength of one answer.
+- ``fail=P``: upgrades sent from now on fail on share P of the devices that take them
+  (instead of the fleet's own mix, about 16 %): ``fail=0`` is a good firmware,
+  ``fail=0.3`` a bad one a staged rollout must halt on.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ FAULTS = (
     "chaos",
 )
 # Not drawn per request: values that shape the platform (seconds, or 0/1).
-SETTINGS = ("latency", "late_listing", "skew", "hostile")
+SETTINGS = ("latency", "late_listing", "skew", "hostile", "fail")
 NAMES = (*FAULTS, *SETTINGS[1:])
 DAY = 86_400.0
 SECONDS = {"latency": (0.0, 60.0), "late_listing": (0.0, DAY), "skew": (-DAY, DAY)}
@@ -189,6 +192,8 @@ def parse_spec(spec: str) -> list[tuple[ProviderKind | None, str, float]]:
             raise UsageError(f"--faults: {raw!r}: {value_text!r} is not a finite number")
         if fault not in SETTINGS and not 0 <= value <= 1:
             raise UsageError(f"--faults: {raw!r}: a probability must be between 0 and 1")
+        if fault == "fail" and not 0 <= value <= 1:
+            raise UsageError(f"--faults: {raw!r}: fail is a share between 0 and 1")
         if fault == "hostile" and value not in (0, 1):
             raise UsageError(f"--faults: {raw!r}: hostile is 0 (off) or 1 (on)")
         low, high = SECONDS.get(fault, (0.0, 1.0))

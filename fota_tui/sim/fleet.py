@@ -203,6 +203,7 @@ class SimFleet:
         self._ids = random.Random(f"{seed}:ids")
         self.skew = timedelta(0)  # the platforms' clock minus ours (fault ``skew``)
         self.listing_lag: dict[ProviderKind, timedelta] = {}  # fault ``late_listing``
+        self.failure_share: dict[ProviderKind, float] = {}  # fault ``fail``
 
     # -- identifiers -------------------------------------------------------
     def hex_id(self, length: int = 32, upper: bool = False) -> str:
@@ -384,12 +385,13 @@ class SimFleet:
             return [*steps, Step(job.end_at, Phase.EXPIRED, Reason.DEVICE_TIMEOUT)]
         steps.append(Step(send_at, Phase.SENDING))
         dl_at = send_at + timedelta(seconds=rng.uniform(*t.send))
-        if rng.random() < 0.03:
+        share = self.failure_share.get(job.kind)
+        if share is None and rng.random() < 0.03:
             return [*steps, Step(dl_at, Phase.FAILED, Reason.DELIVERY_FAILED)]
         steps.append(Step(dl_at, Phase.DOWNLOADING))
         inst_at = dl_at + timedelta(seconds=rng.uniform(*t.download))
         done_at = inst_at + timedelta(seconds=rng.uniform(*t.install))
-        if rng.random() < t.success_rate:
+        if rng.random() < (t.success_rate if share is None else 1 - share):
             return [*steps, Step(inst_at, Phase.INSTALLING), Step(done_at, Phase.SUCCEEDED)]
         reason = rng.choices([r for r, _ in _FAILURES], [w for _, w in _FAILURES])[0]
         if reason in (Reason.DOWNLOAD_FAILED, Reason.CONNECTION_LOST, Reason.OUT_OF_STORAGE):

@@ -101,6 +101,9 @@ class Simulator:
         fleet.listing_lag = {
             kind: timedelta(seconds=value) for kind, value in faults.setting("late_listing").items()
         }
+        fleet.failure_share = {
+            kind: rates["fail"] for kind, rates in faults.rates.items() if "fail" in rates
+        }
         if faults.setting("hostile") and not self._poisoned:
             poison(fleet)
             self._poisoned = True

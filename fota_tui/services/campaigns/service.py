@@ -71,11 +71,16 @@ class CampaignService:
     async def firmware(self) -> list[Firmware]:
         return await self.client.firmware()
 
-    async def preview(self, spec: CampaignSpec, *, split: bool = False) -> Preview:
-        """The dry run (reads the platform, sends nothing)."""
+    async def preview(
+        self, spec: CampaignSpec, *, split: bool = False, batch_id: str | None = None
+    ) -> Preview:
+        """The dry run (reads the platform, sends nothing). ``batch_id`` is the submission
+        id to use (a rollout's wave has its own); a fresh one by default."""
         now = self.now()
         held = self.journal.held_devices(self.name, now)
-        return await build_preview(self.client, spec, now=now, split=split, held=held)
+        return await build_preview(
+            self.client, spec, now=now, split=split, held=held, batch_id=batch_id
+        )
 
     # -- sending ------------------------------------------------------------------------
     def _writable(self, what: str) -> None:

@@ -58,6 +58,16 @@ def parse_spec_data(
     data: Mapping[str, Any], *, path: Path, now: Callable[[], datetime] = utcnow
 ) -> SpecFile:
     """Validate already-parsed TOML data (``path`` is used for messages and ``devices_file``)."""
+    loaded, problems = collect_spec_data(data, path=path, now=now)
+    if loaded is None:
+        raise problems_error(path, problems)
+    return loaded
+
+
+def collect_spec_data(
+    data: Mapping[str, Any], *, path: Path, now: Callable[[], datetime] = utcnow
+) -> tuple[SpecFile | None, list[tuple[str | None, str]]]:
+    """The campaign file, or ``None`` and every ``(key, problem)`` found."""
     problems: list[tuple[str | None, str]] = []
     allowed = [*CampaignSpec.model_fields, *FILE_ONLY_KEYS]
     for key in data:
@@ -92,8 +102,8 @@ def parse_spec_data(
         except ValidationError as exc:
             problems += format_validation_error(exc, CampaignSpec, fields)
         else:
-            return SpecFile(path=path, spec=spec, split=split)
-    raise problems_error(path, problems)
+            return SpecFile(path=path, spec=spec, split=split), []
+    return None, problems
 
 
 def parse_time(value: Any, now: Callable[[], datetime] = utcnow) -> tuple[datetime | None, str]:

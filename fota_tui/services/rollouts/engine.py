@@ -1,0 +1,601 @@
+"""The rollout engine: plan a rollout, then advance it one decision at a time.
+
+A step reads the rollout again under its lock, looks at the current wave and decides:
+start it (a campaign submission, exactly once: its submission id comes from the rollout
+and the wave, so a second driver, or the same one after a crash, finds it in the journal
+and sends nothing), gate it on the latest read of the platform (success → soak → next
+wave; failure or time-out → halt), or wait and say why. Nothing is decided on a read
+that failed, is older than ``max_age`` or predates the wave's send; a halt always can be.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from fota_tui.config.store import LockBusy
+from fota_tui.errors import FotaError, ProviderError, UsageError
+from fota_tui.models import CampaignSpec, utcnow
+from fota_tui.providers.rules import Problem, problem
+from fota_tui.services.campaigns.eligibility import DeviceEligibility
+from fota_tui.services.campaigns.journal import JournalEntry, current_user
+from fota_tui.services.campaigns.operations import cancel_unsupported_reason
+from fota_tui.services.campaigns.preview import Preview
+from fota_tui.services.campaigns.session import CampaignSession
+from fota_tui.services.campaigns.submit import SubmissionBlocked
+from fota_tui.services.rollouts import plan as plans
+from fota_tui.services.rollouts.observe import Observation
+from fota_tui.services.rollouts.plan import WavePlan, duration_text
+from fota_tui.services.rollouts.record import (
+    Rollout,
+    RolloutStore,
+    Wave,
+    new_rollout_id,
+    wave_batch_id,
+)
+
+DEFAULT_NAME = "fota-tui rollout"
+START_MARGIN = timedelta(minutes=1)  # a wave's scheduled start, when the spec's has passed
+
+
+@dataclass(frozen=True)
+class RolloutPlan:
+    """The dry run of a rollout: its waves and the first wave's campaign, or problems."""
+
+    spec: CampaignSpec
+    plan: WavePlan
+    problems: tuple[Problem, ...] = ()
+    waves: tuple[tuple[DeviceEligibility, ...], ...] = ()
+    left_out: tuple[DeviceEligibility, ...] = ()
+    first: Preview | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and bool(self.waves) and self.first is not None
+
+
+@dataclass
+class StepResult:
+    rollout: Rollout
+    busy: str = ""  # another driver held the rollout; nothing was done
+    changed: bool = False
+    decisions: list[str] = field(default_factory=list)
+
+
+def wave_name(spec: CampaignSpec, index: int, count: int) -> str:
+    return f"{spec.name or DEFAULT_NAME} wave {index}/{count}"
+
+
+def wave_spec(
+    spec: CampaignSpec, devices: Sequence[str], index: int, count: int, now: datetime
+) -> CampaignSpec:
+    """The campaign of one wave: the rollout's, for the wave's devices, starting now when
+    the rollout's start has passed (the end stays the rollout's)."""
+    start = spec.start_at
+    if start is not None and start < now + START_MARGIN:
+        start = (now + START_MARGIN).replace(microsecond=0) + timedelta(seconds=1)
+    return spec.model_copy(
+        update={
+            "devices": list(devices),
+            "name": wave_name(spec, index, count),
+            "start_at": start,
+        }
+    )
+
+
+class RolloutEngine:
+    """Plans and steps the rollouts of one profile (see the module docstring)."""
+
+    def __init__(
+        self,
+        session: CampaignSession,
+        store: RolloutStore,
+        *,
+        now: Callable[[], datetime] = utcnow,
+        max_age: timedelta = timedelta(seconds=30),
+        lock_wait: float = 0.0,
+    ) -> None:
+        self.session = session
+        self.store = store
+        self.now = now
+        self.max_age = max_age
+        self.lock_wait = lock_wait
+        self.user = current_user()
+        self.holder = f"{self.user}@{_hostname()} (pid {os.getpid()})"
+
+    @property
+    def read_only(self) -> bool:
+        return self.session.read_only
+
+    # -- plan and create ---------------------------------------------------------------
+    async def plan(self, spec: CampaignSpec, wave_plan: WavePlan) -> RolloutPlan:
+        """The dry run: what each wave holds and the first wave's exact requests."""
+        problems: list[Problem] = []
+        if spec.device_groups:
+            problems.append(
+                problem(
+                    "device_groups",
+                    "rollout.devices",
+                    "a rollout splits a device list into waves; list the groups' devices"
+                    " (devices or devices_file) instead",
+                )
+            )
+        if not spec.devices:
+            problems.append(problem("devices", "rollout.devices", "a rollout needs devices"))
+        now = self.now()
+        problems += [
+            problem(key, "rollout.plan", text)
+            for key, text in plans.check_schedule(wave_plan, spec.start_at, spec.end_at, now)
+        ]
+        listed = set(spec.devices)
+        problems += [
+            problem(f"rollout.canary[{i}]", "rollout.canary", f"{c!r} is not one of the devices")
+            for i, c in enumerate(wave_plan.canary)
+            if c not in listed
+        ]
+        if problems:
+            return RolloutPlan(spec, wave_plan, tuple(problems))
+        service = self.session.service(spec.provider)
+        full = await service.preview(
+            spec.model_copy(update={"name": wave_name(spec, 1, 1)}), split=True
+        )
+        if full.problems:
+            return RolloutPlan(spec, wave_plan, full.problems, left_out=tuple(full.ineligible))
+        eligible = {d.device_id: d for d in full.eligible}
+        online = {k for k, d in eligible.items() if d.device is not None and d.device.online}
+        ordered = plans.order_devices(list(eligible), online, wave_plan.canary)
+        sizes, size_problems = plans.wave_sizes(wave_plan.waves, len(ordered))
+        if size_problems:
+            found = tuple(problem(k, "rollout.waves", t) for k, t in size_problems)
+            return RolloutPlan(spec, wave_plan, found, left_out=tuple(full.ineligible))
+        waves = [
+            tuple(eligible[d] for d in members) for members in plans.split_waves(ordered, sizes)
+        ]
+        count = len(waves)
+        first_spec = wave_spec(spec, [d.device_id for d in waves[0]], 1, count, now)
+        first = await service.preview(first_spec, split=True)
+        warnings = list(full.warnings)
+        return RolloutPlan(
+            spec,
+            wave_plan,
+            first.problems,
+            waves=tuple(waves),
+            left_out=tuple(full.ineligible),
+            first=first,
+            warnings=tuple(warnings),
+        )
+
+    def create(self, planned: RolloutPlan) -> Rollout:
+        """Record a planned rollout (nothing is sent until it is stepped)."""
+        if not planned.ok:
+            raise UsageError("the rollout plan has problems; nothing was created")
+        self._writable("creating a rollout")
+        now = self.now()
+        rollout_id = new_rollout_id()
+        spec = planned.spec
+        service = self.session.service(spec.provider)
+        waves = [
+            Wave(
+                index=index,
+                devices=[d.device_id for d in members],
+                device_ids=[d.device.device_id if d.device else d.device_id for d in members],
+                batch_id=wave_batch_id(rollout_id, index),
+            )
+            for index, members in enumerate(planned.waves, 1)
+        ]
+        rollout = Rollout(
+            rollout_id=rollout_id,
+            profile=self.session.profile.name,
+            provider=spec.provider,
+            kind=service.kind,
+            name=spec.name or DEFAULT_NAME,
+            spec=spec.model_dump(mode="json"),
+            plan=planned.plan,
+            waves=waves,
+            created_at=now,
+            updated_at=now,
+            user=self.user,
+            host=_hostname(),
+        )
+        sizes = ", ".join(str(len(w.devices)) for w in waves)
+        rollout.decide(
+            now,
+            "operator",
+            f"created: {rollout.devices} devices in {len(waves)} waves ({sizes});"
+            f" {planned.plan.summary()}",
+            self.user,
+        )
+        return self.store.save(rollout, now)
+
+    # -- stepping ----------------------------------------------------------------------
+    async def step(self, rollout_id: str, observation: Observation | None) -> StepResult:
+        """One evaluation of one rollout, under its lock."""
+        try:
+            async with self.store.lock(rollout_id, self.holder, wait=self.lock_wait):
+                rollout = self.store.get(rollout_id)
+                before = (rollout.version, len(rollout.decisions))
+                seen = len(rollout.decisions)
+                if not rollout.finished:
+                    await self._step(rollout, observation)
+                    self.store.save(rollout, self.now())
+                texts = [d.text for d in rollout.decisions[seen:]]
+                changed = (rollout.version - 1, len(rollout.decisions)) != before
+                return StepResult(rollout, changed=changed, decisions=texts)
+        except LockBusy as busy:
+            return StepResult(self.store.get(rollout_id), busy=busy.holder)
+
+    async def _step(self, rollout: Rollout, observation: Observation | None) -> None:
+        wave = rollout.current
+        now = self.now()
+        if wave is None:
+            self._finish(rollout, now)
+            return
+        if wave.state in ("waiting", "starting"):
+            await self._maybe_start(rollout, wave, now, after=None)
+            return
+        if wave.state in ("running", "soaking"):
+            await self._gate(rollout, wave, observation, now)
+
+    async def _maybe_start(
+        self, rollout: Rollout, wave: Wave, now: datetime, *, after: str | None
+    ) -> None:
+        if wave.state == "waiting":
+            why = self._start_blocked(rollout, now)
+            if why:
+                rollout.waiting = why
+                return
+        await self._start(rollout, wave, now, after=after)
+
+    def _start_blocked(self, rollout: Rollout, now: datetime) -> str:
+        if rollout.state == "paused":
+            return "paused"
+        if self.read_only:
+            return "read-only: this profile watches the rollout but does not start waves"
+        spec = rollout.campaign_spec
+        if spec.start_at is not None and now < spec.start_at:
+            return f"waves start at {spec.start_at:%Y-%m-%d %H:%M}Z (start_at)"
+        windows = rollout.plan.windows
+        if not plans.in_window(now, windows):
+            opens = plans.next_window(now, windows)
+            return f"outside the rollout's windows; the next opens at {opens:%H:%M}Z"
+        return ""
+
+    async def _start(
+        self, rollout: Rollout, wave: Wave, now: datetime, *, after: str | None
+    ) -> None:
+        service = self.session.service(rollout.provider)
+        count = len(rollout.waves)
+        if wave.state == "waiting":  # write-ahead: a crash from here on resumes the start
+            wave.state = "starting"
+            wave.started_at = now
+            self.store.save(rollout, now)
+        sent = self.session.journal.batch(wave.batch_id)
+        if sent:  # sent before: by another driver, or before a crash
+            await service.reconcile_pending()
+            self._adopt(rollout, wave, self.session.journal.batch(wave.batch_id), now, after)
+            return
+        spec = wave_spec(rollout.campaign_spec, wave.devices, wave.index, count, now)
+        try:
+            preview = await service.preview(spec, split=True, batch_id=wave.batch_id)
+        except ProviderError as exc:
+            rollout.waiting = f"wave {wave.index} not started: {exc.title}: {exc.message}"
+            return
+        wave.left_out = {d.device_id: d.summary for d in preview.ineligible}
+        if not preview.ok:
+            self._not_startable(rollout, wave, preview, now)
+            return
+        try:
+            submission = await service.submit(preview)
+        except SubmissionBlocked as exc:
+            wave.state = "waiting"
+            rollout.waiting = f"wave {wave.index} not started: {exc.message}"
+            return
+        except FotaError as exc:
+            if self.session.journal.batch(wave.batch_id):
+                raise  # the platform may have acted; the journal has what is known
+            wave.state = "waiting"
+            rollout.waiting = f"wave {wave.index} not started: {exc.title}: {exc.message}"
+            return
+        self._adopt(rollout, wave, list(submission.entries), now, after)
+
+    def _not_startable(self, rollout: Rollout, wave: Wave, preview: Preview, now: datetime) -> None:
+        rules = {p.rule for p in preview.problems}
+        if rules <= {"eligibility.unavailable"} and preview.problems:
+            wave.state = "waiting"
+            rollout.waiting = f"wave {wave.index} not started: {preview.problems[0].message}"
+            return
+        if rules <= {"eligibility.none_eligible"}:
+            wave.state = "skipped"
+            wave.finished_at = now
+            reasons = sorted({d.summary for d in preview.ineligible})
+            rollout.decide(
+                now,
+                "note",
+                f"wave {wave.index} skipped: none of its {len(wave.devices)} devices is eligible"
+                f" any more ({'; '.join(reasons[:3])})",
+            )
+            return
+        self._halt(
+            rollout, wave, now, f"wave {wave.index} cannot be sent: {preview.problems[0].message}"
+        )
+
+    def _adopt(
+        self,
+        rollout: Rollout,
+        wave: Wave,
+        entries: Sequence[JournalEntry],
+        now: datetime,
+        after: str | None,
+    ) -> None:
+        """The wave's submission, as the journal has it, decides the wave's state."""
+        states = {e.state for e in entries}
+        wave.campaign_ids = [c for e in entries for c in (e.campaign_ids or [e.group_id])]
+        first = min((e.first_sent_at for e in entries if e.first_sent_at), default=None)
+        wave.sent_at = wave.sent_at or first or now
+        jobs = max((e.parts for e in entries), default=1)
+        if states == {"failed"} and not any(e.unconfirmed for e in entries):
+            error = next((e.error for e in entries if e.error), None)
+            why = f"{error.title}: {error.message}" if error else "the platform refused it"
+            self._halt(rollout, wave, now, f"wave {wave.index} was not created ({why})")
+            return
+        if "created" in states and len(entries) < jobs:
+            self._halt(
+                rollout,
+                wave,
+                now,
+                f"wave {wave.index}: only {len(entries)} of {jobs} jobs were created;"
+                " the rest was not sent",
+            )
+            return
+        wave.state = "running"
+        sent = len(wave.watched)
+        lead = after or f"wave {wave.index} started"
+        note = f"{lead}: {sent} devices"
+        if wave.left_out:
+            note += f" ({len(wave.left_out)} left out: not eligible any more)"
+        if states & {"unknown", "sending"}:
+            note += "; the platform's answer was lost, so its campaign is being reconciled"
+        rollout.decide(now, "start", note)
+
+    async def _refresh_ids(self, rollout: Rollout, wave: Wave, now: datetime) -> bool:
+        """A wave whose create answer was lost learns its campaign from reconciliation."""
+        entries = self.session.journal.batch(wave.batch_id)
+        if not any(e.unresolved for e in entries):
+            return True
+        try:
+            await self.session.service(rollout.provider).reconcile_pending()
+        except ProviderError as exc:
+            rollout.waiting = f"wave {wave.index}: reconciling failed ({exc.title})"
+            return False
+        entries = self.session.journal.batch(wave.batch_id)
+        if any(e.unresolved for e in entries):
+            rollout.waiting = f"wave {wave.index}: its campaign is not confirmed yet (reconciling)"
+            return False
+        wave.campaign_ids = [c for e in entries for c in (e.campaign_ids or [e.group_id])]
+        if all(e.state == "failed" and not e.unconfirmed for e in entries):
+            self._halt(rollout, wave, now, f"wave {wave.index} was not created (reconciled)")
+            return False
+        return True
+
+    async def _gate(
+        self, rollout: Rollout, wave: Wave, observation: Observation | None, now: datetime
+    ) -> None:
+        plan = rollout.plan
+        if not await self._refresh_ids(rollout, wave, now):
+            self._check_timeout(rollout, wave, now)
+            return
+        stale = (
+            observation.stale(wave, now, self.max_age)
+            if observation is not None
+            else f"no read of {rollout.provider} yet"
+        )
+        if stale:
+            rollout.waiting = f"waiting for a fresh status: {stale}"
+            self._check_timeout(rollout, wave, now)
+            return
+        assert observation is not None
+        tally = observation.tally(wave)
+        wave.tally, wave.observed_at = tally, observation.at
+        rollout.waiting = ""
+        if tally.failure_pct > plan.failure:
+            self._halt(
+                rollout,
+                wave,
+                now,
+                f"halted: wave {wave.index} failure rate {tally.failure_pct:.0f} % >"
+                f" {plan.failure:g} % ({tally.failed} of {tally.members} failed)",
+            )
+            return
+        if wave.state == "running":
+            if tally.success_pct >= plan.success:
+                wave.state = "soaking"
+                wave.succeeded_at = observation.at
+                rollout.decide(
+                    now,
+                    "gate",
+                    f"wave {wave.index} reached {tally.success_pct:.0f} % success"
+                    f" (≥ {plan.success:g} %); soaking {duration_text(plan.soak)}",
+                )
+            elif tally.finished:
+                self._halt(
+                    rollout,
+                    wave,
+                    now,
+                    f"halted: wave {wave.index} finished at {tally.success_pct:.0f} % success,"
+                    f" below {plan.success:g} %",
+                )
+                return
+            else:
+                self._check_timeout(rollout, wave, now)
+                return
+        if wave.state == "soaking":
+            assert wave.succeeded_at is not None
+            soaked = now - wave.succeeded_at
+            if soaked < plan.soak and not rollout.advance:
+                return
+            await self._next(rollout, wave, tally.success_pct, soaked, now)
+
+    async def _next(
+        self, rollout: Rollout, wave: Wave, success: float, soaked: timedelta, now: datetime
+    ) -> None:
+        following = next((w for w in rollout.waves if w.index > wave.index), None)
+        if following is None:
+            wave.state, wave.finished_at = "done", now
+            self._finish(rollout, now)
+            return
+        why = self._start_blocked(rollout, now)
+        if why:
+            rollout.waiting = f"wave {following.index} is due: {why}"
+            return
+        skipped = " (soak skipped by the operator)" if rollout.advance else ""
+        wave.state, wave.finished_at = "done", now
+        rollout.advance = False
+        after = (
+            f"wave {following.index} started: wave {wave.index} at {success:.0f} % success,"
+            f" soaked {duration_text(soaked)}{skipped}"
+        )
+        await self._start(rollout, following, now, after=after)
+
+    def _check_timeout(self, rollout: Rollout, wave: Wave, now: datetime) -> None:
+        if wave.state != "running" or wave.sent_at is None:
+            return
+        if now - wave.sent_at <= rollout.plan.wave_timeout:
+            return
+        tally = wave.tally
+        at = f"at {tally.success_pct:.0f} % success" if tally else "with no status read"
+        self._halt(
+            rollout,
+            wave,
+            now,
+            f"halted: wave {wave.index} timed out after {duration_text(rollout.plan.wave_timeout)}"
+            f" {at} (needs {rollout.plan.success:g} %)",
+        )
+
+    def _halt(self, rollout: Rollout, wave: Wave, now: datetime, why: str) -> None:
+        wave.state = "halted"
+        wave.finished_at = now
+        rollout.state = "halted"
+        rollout.acknowledged = False
+        rollout.decide(now, "halt", why)
+
+    def _finish(self, rollout: Rollout, now: datetime) -> None:
+        sent = [w for w in rollout.waves if w.tally]
+        ok = sum(w.tally.succeeded for w in sent if w.tally)
+        members = sum(w.tally.members for w in sent if w.tally)
+        share = f", {100 * ok / members:.0f} % success" if members else ""
+        rollout.state = "done"
+        rollout.decide(now, "done", f"done: {len(rollout.waves)} waves through{share}")
+
+    # -- operator ----------------------------------------------------------------------
+    def _writable(self, what: str) -> None:
+        if self.read_only:
+            raise UsageError(
+                f"profile '{self.session.profile.name}' is read-only (read_only = true or"
+                f" --read-only); {what} refused"
+            )
+
+    async def _operate(
+        self, rollout_id: str, change: Callable[[Rollout, datetime], str]
+    ) -> Rollout:
+        async with self.store.lock(rollout_id, self.holder, wait=5.0):
+            rollout = self.store.get(rollout_id)
+            now = self.now()
+            text = change(rollout, now)
+            rollout.decide(now, "operator", text, self.user)
+            return self.store.save(rollout, now)
+
+    async def pause(self, rollout_id: str) -> Rollout:
+        self._writable("pausing")
+
+        def change(rollout: Rollout, now: datetime) -> str:
+            if rollout.state != "running":
+                raise UsageError(
+                    f"rollout {rollout_id} is {rollout.state}; only a running one pauses"
+                )
+            rollout.state = "paused"
+            return "paused: no wave starts until it is resumed (running waves go on)"
+
+        return await self._operate(rollout_id, change)
+
+    async def resume(self, rollout_id: str) -> Rollout:
+        self._writable("resuming")
+
+        def change(rollout: Rollout, now: datetime) -> str:
+            if rollout.state != "paused":
+                raise UsageError(
+                    f"rollout {rollout_id} is {rollout.state}; only a paused one resumes"
+                )
+            rollout.state = "running"
+            return "resumed"
+
+        return await self._operate(rollout_id, change)
+
+    async def advance(self, rollout_id: str) -> Rollout:
+        """Skip the current soak (the next wave still needs a fresh, passing read)."""
+        self._writable("advancing")
+
+        def change(rollout: Rollout, now: datetime) -> str:
+            wave = rollout.current
+            if rollout.finished or wave is None:
+                raise UsageError(f"rollout {rollout_id} is {rollout.state}")
+            if wave.state != "soaking":
+                tally = wave.tally
+                shown = f" ({tally.success_pct:.0f} %)" if tally else ""
+                raise UsageError(
+                    f"wave {wave.index} is {wave.state}; advance skips a soak only after the"
+                    f" wave reached {rollout.plan.success:g} % success{shown}"
+                )
+            rollout.advance = True
+            return f"advance: skip the soak of wave {wave.index}"
+
+        return await self._operate(rollout_id, change)
+
+    async def acknowledge(self, rollout_id: str) -> Rollout:
+        def change(rollout: Rollout, now: datetime) -> str:
+            rollout.acknowledged = True
+            return "halt acknowledged"
+
+        return await self._operate(rollout_id, change)
+
+    async def abort(self, rollout_id: str) -> tuple[Rollout, list[str]]:
+        """Stop for good: cancel what the platform lets us cancel, say what it did not."""
+        self._writable("aborting")
+        notes: list[str] = []
+        async with self.store.lock(rollout_id, self.holder, wait=30.0):
+            rollout = self.store.get(rollout_id)
+            if rollout.state in ("aborted", "done"):
+                raise UsageError(f"rollout {rollout_id} is {rollout.state} already")
+            now = self.now()
+            service = self.session.service(rollout.provider)
+            live = [w for w in rollout.waves if w.state in ("starting", "running", "soaking")]
+            for wave in live:
+                for campaign_id in wave.campaign_ids:
+                    if not service.can_cancel:
+                        why = cancel_unsupported_reason(service.kind)
+                        notes.append(f"wave {wave.index}: {campaign_id} not cancelled ({why})")
+                        continue
+                    try:
+                        await service.cancel(campaign_id)
+                        notes.append(f"wave {wave.index}: {campaign_id} cancelled")
+                    except FotaError as exc:
+                        notes.append(
+                            f"wave {wave.index}: {campaign_id} not cancelled ({exc.message})"
+                        )
+            for wave in rollout.waves:
+                if wave.state == "waiting":
+                    wave.state = "skipped"
+            rollout.state = "aborted"
+            text = "aborted" + (": " + "; ".join(notes) if notes else ": no wave was running")
+            rollout.decide(now, "operator", text, self.user)
+            return self.store.save(rollout, now), notes
+
+
+def _hostname() -> str:
+    try:
+        return socket.gethostname()
+    except OSError:
+        return ""
