@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "fota_tui.commands.status",
     "fota_tui.commands.sim",
     "fota_tui.commands.campaign",
+    "fota_tui.commands.rollout",
 )
 
 

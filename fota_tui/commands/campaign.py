@@ -135,12 +135,12 @@ class Context:
 
 
 @contextmanager
-def _context(args: argparse.Namespace) -> Iterator[Context]:
+def open_context(args: argparse.Namespace) -> Iterator[Context]:
     with open_workspace(args) as workspace:
         yield Context(workspace, workspace.campaigns(), bool(getattr(args, "demo", False)))
 
 
-def _run(ctx: Context, work: Callable[[], Awaitable[T]]) -> T:
+def run_async(ctx: Context, work: Callable[[], Awaitable[T]]) -> T:
     async def main() -> T:
         try:
             return await work()
@@ -160,7 +160,7 @@ def _confirm(prompt: str, expected: str) -> bool:
     return answer.strip() == expected or (expected == "y" and answer.strip().lower() == "yes")
 
 
-def _ask(profile: Profile, what: str) -> bool:
+def ask(profile: Profile, what: str) -> bool:
     if profile.environment == "production":
         return _confirm(
             f"{what}\nThis is the production profile '{profile.name}'. Type its name to confirm: ",
@@ -169,7 +169,7 @@ def _ask(profile: Profile, what: str) -> bool:
     return _confirm(f"{what}\nProceed? [y/N] ", "y")
 
 
-def _require_writable(ctx: Context) -> None:
+def require_writable(ctx: Context) -> None:
     """Said before anything is asked (the service refuses again, whatever the caller)."""
     profile = ctx.profile
     if ctx.workspace.read_only:
@@ -204,9 +204,9 @@ async def _preview(ctx: Context, loaded: Any, split: bool) -> Any:
 
 
 def run_plan(args: argparse.Namespace) -> int:
-    with _context(args) as ctx:
+    with open_context(args) as ctx:
         loaded = _load(args, ctx)
-        preview = _run(ctx, lambda: _preview(ctx, loaded, args.split))
+        preview = run_async(ctx, lambda: _preview(ctx, loaded, args.split))
     if args.json:
         print(json_text(preview_json(preview), indent=2))
     else:
@@ -234,9 +234,9 @@ def _report_problems(preview: Any, path: Path) -> int:
 
 
 def run_apply(args: argparse.Namespace) -> int:
-    with _context(args) as ctx:
+    with open_context(args) as ctx:
         loaded = _load(args, ctx)
-        _require_writable(ctx)
+        require_writable(ctx)
 
         async def work() -> int:
             preview = await _preview(ctx, loaded, args.split)
@@ -250,13 +250,13 @@ def run_apply(args: argparse.Namespace) -> int:
                 f"About to create {jobs} {preview.kind.label} job{'s' if jobs != 1 else ''}"
                 f" for {count} devices with provider {preview.provider}."
             )
-            if not args.yes and not _ask(ctx.profile, what):
+            if not args.yes and not ask(ctx.profile, what):
                 print("Not confirmed; nothing was sent.", file=sys.stderr)
                 return 1
             submission = await ctx.session.service(preview.provider).submit(preview)
             return print_submission(submission, ctx)
 
-        return _run(ctx, work)
+        return run_async(ctx, work)
 
 
 # --- printing --------------------------------------------------------------------------
@@ -304,6 +304,13 @@ def print_preview(preview: Any, path: Path, ctx: Context, *, dry_run: bool = Tru
         print(f"Problems ({len(preview.problems)}):")
         for item in preview.problems:
             print(f"  {clean(item.message)}  [{item.rule}]")
+    print_requests(preview)
+    if preview.ok:
+        print("Valid: nothing has been sent." if dry_run else "Valid.")
+
+
+def print_requests(preview: Any) -> None:
+    """Each job of a preview and its exact requests (secrets masked)."""
     for index, requests in enumerate(preview.requests, 1):
         print(
             f"Job {index} of {len(preview.requests)}: {clean(preview.parts[index - 1].name or '')}"
@@ -318,8 +325,6 @@ def print_preview(preview: Any, path: Path, ctx: Context, *, dry_run: bool = Tru
                     print(f"    {clean(line)}")
             if request.note:
                 print(f"    # {clean(request.note)}")
-    if preview.ok:
-        print("Valid: nothing has been sent." if dry_run else "Valid.")
 
 
 def preview_json(preview: Any) -> dict[str, Any]:
@@ -414,7 +419,7 @@ def _created(campaign: Any) -> datetime:
 def run_list(args: argparse.Namespace) -> int:
     from fota_tui.models import UpgradeState
 
-    with _context(args) as ctx:
+    with open_context(args) as ctx:
         names = ctx.providers(args.provider)
 
         async def work() -> int:
@@ -455,7 +460,7 @@ def run_list(args: argparse.Namespace) -> int:
                 return 2
             return 1 if failed else 0
 
-        return _run(ctx, work)
+        return run_async(ctx, work)
 
 
 async def _find(ctx: Context, names: list[str], campaign_id: str) -> tuple[Any, Any]:
@@ -483,7 +488,7 @@ async def _find(ctx: Context, names: list[str], campaign_id: str) -> tuple[Any, 
 
 
 def run_show(args: argparse.Namespace) -> int:
-    with _context(args) as ctx:
+    with open_context(args) as ctx:
         names = ctx.providers(args.provider)
 
         async def work() -> int:
@@ -524,13 +529,13 @@ def run_show(args: argparse.Namespace) -> int:
                 print(f"… {len(detail.devices) - len(devices)} more (--all lists every device)")
             return 0
 
-        return _run(ctx, work)
+        return run_async(ctx, work)
 
 
 def run_cancel(args: argparse.Namespace) -> int:
-    with _context(args) as ctx:
+    with open_context(args) as ctx:
         names = ctx.providers(args.provider)
-        _require_writable(ctx)
+        require_writable(ctx)
 
         async def work() -> int:
             service, detail = await _find(ctx, names, args.campaign_id)
@@ -543,14 +548,14 @@ def run_cancel(args: argparse.Namespace) -> int:
                 f"About to cancel campaign {clean(c.campaign_id)} ({clean(c.name or '-')},"
                 f" {c.state.value}, {c.total} devices) on {service.name}."
             )
-            if not args.yes and not _ask(ctx.profile, what):
+            if not args.yes and not ask(ctx.profile, what):
                 print("Not confirmed; nothing was changed.", file=sys.stderr)
                 return 1
             result = await service.cancel(c.campaign_id)
             print(f"Campaign {clean(result.campaign_id)}: {result.state.value}")
             return 0
 
-        return _run(ctx, work)
+        return run_async(ctx, work)
 
 
 async def _reconcile_journal(ctx: Context, names: list[str]) -> None:
@@ -570,9 +575,9 @@ def _journal_state(entry: Any) -> str:
 
 
 def run_journal(args: argparse.Namespace) -> int:
-    with _context(args) as ctx:
+    with open_context(args) as ctx:
         names = ctx.providers(args.provider)
-        _run(ctx, lambda: _reconcile_journal(ctx, names))
+        run_async(ctx, lambda: _reconcile_journal(ctx, names))
         entries = [e for e in ctx.session.journal.entries() if e.provider in names]
         for skipped in ctx.session.journal.skipped:
             print(f"fota-tui: unreadable journal entry skipped: {skipped}", file=sys.stderr)

@@ -50,7 +50,7 @@ class Workspace:
         data_dir: Path,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
-        now: Callable[[], datetime] = utcnow,
+        now: Callable[[], datetime] | None = None,
         read_only: bool | None = None,
         client_factory: ClientFactory | None = None,
     ) -> None:
@@ -58,7 +58,7 @@ class Workspace:
         self.read_only = profile.read_only or bool(read_only)
         self.data_dir = data_dir
         self.transport = transport
-        self.now = now
+        self.now = now or utcnow  # looked up here: a test can set the clock of a CLI run
         self.journal = Journal(data_dir, profile.name)
         self._factory = client_factory or build_client
         self._clients: dict[str, ProviderClient] = {}

@@ -32,11 +32,11 @@ class Rollouts:
         workspace: Workspace,
         *,
         now: Callable[[], datetime] | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self.workspace = workspace
         self.now = now or workspace.now
-        self.sleep = sleep
+        self.sleep = sleep or asyncio.sleep
         self.store = RolloutStore(workspace.journal.folder)
         self.interval = workspace.profile.refresh_interval
         self.engine = RolloutEngine(

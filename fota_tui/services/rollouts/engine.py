@@ -255,9 +255,6 @@ class RolloutEngine:
             return "paused"
         if self.read_only:
             return "read-only: this profile watches the rollout but does not start waves"
-        spec = rollout.campaign_spec
-        if spec.start_at is not None and now < spec.start_at:
-            return f"waves start at {spec.start_at:%Y-%m-%d %H:%M}Z (start_at)"
         windows = rollout.plan.windows
         if not plans.in_window(now, windows):
             opens = plans.next_window(now, windows)
@@ -461,9 +458,8 @@ class RolloutEngine:
         await self._start(rollout, following, now, after=after)
 
     def _check_timeout(self, rollout: Rollout, wave: Wave, now: datetime) -> None:
-        if wave.state != "running" or wave.sent_at is None:
-            return
-        if now - wave.sent_at <= rollout.plan.wave_timeout:
+        deadline = rollout.timeout_at(wave)
+        if wave.state != "running" or deadline is None or now <= deadline:
             return
         tally = wave.tally
         at = f"at {tally.success_pct:.0f} % success" if tally else "with no status read"

@@ -140,6 +140,15 @@ class Rollout(BaseModel):
     def devices(self) -> int:
         return sum(len(w.devices) for w in self.waves)
 
+    def timeout_at(self, wave: Wave) -> datetime | None:
+        """When a running wave short of success halts the rollout (its time-out counts
+        from the send, or from the campaign's own start when that is later)."""
+        if wave.sent_at is None:
+            return None
+        start = self.campaign_spec.start_at
+        begun = max(wave.sent_at, start) if start is not None else wave.sent_at
+        return begun + self.plan.wave_timeout
+
     def decide(self, at: datetime, kind: DecisionKind, text: str, user: str = "") -> None:
         self.decisions.append(Decision(at=at, kind=kind, text=text, user=user))
         self.waiting = ""

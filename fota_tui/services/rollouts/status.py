@@ -1,0 +1,65 @@
+"""A rollout in words: where it is and what it will decide next (console and CLI alike)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fota_tui.services.rollouts.plan import duration_text
+from fota_tui.services.rollouts.record import Rollout, Wave
+
+
+def wave_progress(wave: Wave) -> str:
+    """``12/20 ok, 1 failed`` (or the wave's state before it was read)."""
+    tally = wave.tally
+    if tally is None or wave.state in ("waiting", "starting"):
+        return wave.state
+    text = f"{tally.succeeded}/{tally.members} ok"
+    if tally.failed:
+        text += f", {tally.failed} failed"
+    return text
+
+
+def next_decision(rollout: Rollout, now: datetime) -> str:
+    """What the next step will decide, and on what condition."""
+    plan = rollout.plan
+    if rollout.state == "done":
+        return "done"
+    if rollout.state in ("halted", "aborted"):
+        last = next(
+            (d for d in reversed(rollout.decisions) if d.kind in ("halt", "operator")), None
+        )
+        return last.text if last else rollout.state
+    wave = rollout.current
+    if wave is None:
+        return "done at the next step"
+    total = len(rollout.waves)
+    waiting = f" ({rollout.waiting})" if rollout.waiting else ""
+    if rollout.state == "paused" and wave.state in ("waiting", "soaking"):
+        return f"paused: wave {wave.index if wave.state == 'waiting' else wave.index + 1} waits for resume"
+    if wave.state in ("waiting", "starting"):
+        return f"wave {wave.index}/{total} starts at the next step{waiting}"
+    tally = wave.tally
+    shown = f"{tally.success_pct:.0f} %" if tally else "not read yet"
+    if wave.state == "running":
+        deadline = rollout.timeout_at(wave)
+        by = f" by {deadline:%Y-%m-%d %H:%M}Z" if deadline else ""
+        return (
+            f"wave {wave.index}/{total} at {shown} success: needs {plan.success:g} %{by};"
+            f" halts at > {plan.failure:g} % failed{waiting}"
+        )
+    if wave.state == "soaking" and wave.succeeded_at is not None:
+        left = wave.succeeded_at + plan.soak - now
+        what = f"wave {wave.index + 1} starts" if wave.index < total else "done"
+        when = f"in {duration_text(left)}" if left.total_seconds() > 0 else "at the next step"
+        if rollout.advance:
+            when = "at the next step (soak skipped)"
+        return f"{what} {when} if success stays ≥ {plan.success:g} %{waiting}"
+    return wave.state + waiting
+
+
+def wave_position(rollout: Rollout) -> str:
+    wave = rollout.current
+    total = len(rollout.waves)
+    if wave is None:
+        return f"{total}/{total}"
+    return f"{wave.index}/{total}"
