@@ -267,7 +267,7 @@ def rollout_json(rollout: Rollout, now: Any) -> dict[str, Any]:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from fota_tui.services.rollouts.status import next_decision, wave_progress
+    from fota_tui.services.rollouts.status import describe
 
     with open_context(args) as ctx:
         rollout = _rollouts(ctx).store.get(args.rollout_id)
@@ -275,28 +275,8 @@ def run_show(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json_text(rollout_json(rollout, now), indent=2))
     else:
-        print(f"Rollout {rollout.rollout_id}: {clean(rollout.name)}")
-        print(f"Provider: {rollout.provider}, profile {rollout.profile}; by {clean(rollout.user)}")
-        print(f"State: {rollout.state}" + ("" if rollout.acknowledged else " (not acknowledged)"))
-        print(f"Plan: {clean(rollout.plan.summary())}")
-        print(f"Next: {clean(next_decision(rollout, now))}")
-        rows = [["WAVE", "DEVICES", "STATE", "PROGRESS", "CAMPAIGNS"]]
-        for wave in rollout.waves:
-            rows.append(
-                [
-                    str(wave.index),
-                    str(len(wave.devices)),
-                    wave.state,
-                    wave_progress(wave),
-                    clean(", ".join(wave.campaign_ids)) or "-",
-                ]
-            )
-        for line in columns(rows):
-            print(f"  {line}")
-        print("Decisions:")
-        for decision in rollout.decisions:
-            who = f" ({clean(decision.user)})" if decision.user else ""
-            print(f"  {decision.at:%Y-%m-%d %H:%M:%S}Z  {clean(decision.text)}{who}")
+        for line in describe(rollout, now):
+            print(clean(line))
     return 1 if rollout.state == "halted" else 0
 
 

@@ -45,6 +45,7 @@ from fota_tui.services.workspace import Workspace
 from fota_tui.tui.colours import default_theme
 from fota_tui.tui.memory import Memory
 from fota_tui.tui.messages import SessionChange, SessionUpdate
+from fota_tui.tui.rollouts import ConsoleRollouts
 from fota_tui.tui.text import sanitize
 
 if TYPE_CHECKING:
@@ -133,6 +134,7 @@ class FotaApp(App[int]):
         self._pausable: bool | None = None
         self.notifications_sent: list[tuple[str, str]] = []  # (title, message), for tests/logs
         self._reconciling: set[str] = set()  # providers whose submissions are being settled
+        self._rollouts: ConsoleRollouts | None = None
         if low_bandwidth:
             self.animation_level = "none"
 
@@ -233,9 +235,35 @@ class FotaApp(App[int]):
             self.memory.settle()  # the applied snapshot stays until the next one
         if isinstance(event, Applied) and event.live:
             self._reconcile_after_refresh(event.provider)
+            self._step_rollouts(event.provider)
         elif isinstance(event, HealthChanged):
             self._health_notice(event)
         self.session_changed.publish(SessionChange(event.provider, message.diff))
+
+    @property
+    def rollouts(self) -> ConsoleRollouts:
+        """The profile's rollouts, driven by this console (tui/rollouts.py)."""
+        if self._rollouts is None or self._rollouts.workspace is not self.workspace:
+            self._rollouts = ConsoleRollouts(
+                self.workspace,
+                self.session,
+                self.now,
+                lambda message, title: self.say(message, title, severity="error"),
+            )
+        return self._rollouts
+
+    def _step_rollouts(self, provider: str) -> None:
+        """A live refresh of a provider advances its rollouts (with that refresh)."""
+        due = self.rollouts.due(provider)
+        if due:
+            self.run_worker(self._step(provider, due), group=f"rollouts-{provider}")
+
+    async def _step(self, provider: str, ids: list[str]) -> None:
+        if await self.rollouts.step(provider, ids):
+            self.rollouts_changed(provider)
+
+    def rollouts_changed(self, provider: str | None = None) -> None:
+        self.session_changed.publish(SessionChange(provider, rollouts=True))
 
     def _reconcile_after_refresh(self, provider: str) -> None:
         """A provider that answered settles its open submissions (lost answers, late

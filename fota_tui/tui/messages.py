@@ -45,9 +45,11 @@ class SessionChange:
     """Published on ``FotaApp.session_changed`` after the session changed.
 
     ``diff`` is the fleet store change (None when only provider status changed);
-    ``rebuilt`` is True when a new session replaced the old one (profile switch).
+    ``rebuilt`` is True when a new session replaced the old one (profile switch);
+    ``rollouts`` when a rollout of the profile changed.
     """
 
     provider: str | None = None
     diff: FleetDiff | None = None
     rebuilt: bool = False
+    rollouts: bool = False

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from fota_tui.services.rollouts.plan import duration_text
 from fota_tui.services.rollouts.record import Rollout, Wave
+from fota_tui.text import columns
 
 
 def wave_progress(wave: Wave) -> str:
@@ -63,3 +64,53 @@ def wave_position(rollout: Rollout) -> str:
     if wave is None:
         return f"{total}/{total}"
     return f"{wave.index}/{total}"
+
+
+def bar(rollout: Rollout, width: int = 20) -> str:
+    """Every wave as a share of the bar: ``█`` succeeded, ``▒`` in flight, ``░`` to come,
+    ``✗`` where a wave failed."""
+    total = max(rollout.devices, 1)
+    out = ""
+    for wave in rollout.waves:
+        cells = max(1, round(width * len(wave.devices) / total))
+        tally = wave.tally
+        if wave.state == "halted":
+            out += "✗" * cells
+        elif wave.state in ("done", "skipped"):
+            out += "█" * cells
+        elif tally is not None and tally.members:
+            ok = round(cells * tally.succeeded / tally.members)
+            out += "█" * ok + "▒" * (cells - ok)
+        elif wave.state in ("starting", "running"):
+            out += "▒" * cells
+        else:
+            out += "░" * cells
+    return out
+
+
+def describe(rollout: Rollout, now: datetime) -> list[str]:
+    """``rollout show`` in lines (the console's rollout view shows the same)."""
+    lines = [
+        f"Rollout {rollout.rollout_id}: {rollout.name}",
+        f"Provider: {rollout.provider}, profile {rollout.profile}; by {rollout.user}",
+        f"State: {rollout.state}" + ("" if rollout.acknowledged else " (not acknowledged)"),
+        f"Plan: {rollout.plan.summary()}",
+        f"Next: {next_decision(rollout, now)}",
+    ]
+    rows = [["WAVE", "DEVICES", "STATE", "PROGRESS", "CAMPAIGNS"]]
+    for wave in rollout.waves:
+        rows.append(
+            [
+                str(wave.index),
+                str(len(wave.devices)),
+                wave.state,
+                wave_progress(wave),
+                ", ".join(wave.campaign_ids) or "-",
+            ]
+        )
+    lines += [f"  {line}" for line in columns(rows)]
+    lines.append("Decisions:")
+    for decision in rollout.decisions:
+        who = f" ({decision.user})" if decision.user else ""
+        lines.append(f"  {decision.at:%Y-%m-%d %H:%M:%S}Z  {decision.text}{who}")
+    return lines

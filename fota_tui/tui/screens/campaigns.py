@@ -30,6 +30,14 @@ from fota_tui.tui.screens.campaign_ops import (  # campaign operations (campaign
     run_campaign_op,
 )
 from fota_tui.tui.screens.prompt import ask_export
+from fota_tui.tui.screens.rollout_view import (
+    PREFIX,
+    ROLLOUT_BINDINGS,
+    RolloutScreen,
+    rollout_line,
+    rollout_op_allowed,
+    run_rollout_op,
+)
 from fota_tui.tui.text import STATE_STYLES, count_labels, literal, raw_text, state_bar, when_label
 from fota_tui.tui.widgets.device_panel import DevicePanel
 from fota_tui.tui.widgets.device_table import DeviceTable
@@ -151,6 +159,7 @@ class CampaignsScreen(FotaScreen):
         Binding("g", "cursor('first')", "First", show=False),
         Binding("G", "cursor('last')", "Last", show=False),
         *CAMPAIGN_OP_BINDINGS,  # campaign operations (campaign_ops.py)
+        *ROLLOUT_BINDINGS,  # rollouts (rollout_view.py)
     ]
 
     def __init__(self) -> None:
@@ -197,12 +206,19 @@ class CampaignsScreen(FotaScreen):
         keep = highlighted.id if highlighted is not None else None
         campaigns = self.shown = self.campaigns()
         kept = self.session.kept_names()
+        now = self.fota.now()
+        rollouts = [
+            Option(rollout_line(r, now, width), id=PREFIX + r.rollout_id)
+            for r in self.fota.rollouts.shown()
+        ]
         options.set_options(
-            Option(campaign_line(c, layout, kept.get((c.provider, c.campaign_id))),
-                   id=campaign_key(c))
-            for c in campaigns
+            [*rollouts, *(
+                Option(campaign_line(c, layout, kept.get((c.provider, c.campaign_id))),
+                       id=campaign_key(c))
+                for c in campaigns
+            )]
         )  # fmt: skip
-        if campaigns:
+        if campaigns or rollouts:
             try:
                 options.highlighted = options.get_option_index(keep) if keep else 0
             except Exception:  # the campaign is gone: stay near the top
@@ -307,7 +323,7 @@ class CampaignsScreen(FotaScreen):
 
     def on_session_change(self, change: SessionChange) -> None:
         self.update_header()
-        if change.diff is not None or change.rebuilt:
+        if change.diff is not None or change.rebuilt or change.rollouts:
             self.rebuild()
 
     def tick(self) -> None:
@@ -315,7 +331,12 @@ class CampaignsScreen(FotaScreen):
 
     # -- campaign operations (campaign_ops.py) --
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "rollout_op":
+            return rollout_op_allowed(self, parameters)
         return campaign_op_allowed(self, action, parameters)
+
+    def action_rollout_op(self, op: str) -> None:
+        run_rollout_op(self, op)
 
     def action_campaign_op(self, op: str) -> None:
         run_campaign_op(self, op)
@@ -332,6 +353,10 @@ class CampaignsScreen(FotaScreen):
             self._open(event.option.id)
 
     def _open(self, key: str) -> None:
+        if key.startswith(PREFIX):
+            rollout = self.fota.rollouts.store.get(key[len(PREFIX) :])
+            self.app.push_screen(RolloutScreen(rollout, self.fota.now()))
+            return
         provider, _, campaign_id = key.partition(_SEP)
         self.app.push_screen(CampaignDetailScreen(provider, campaign_id))
 
