@@ -185,7 +185,11 @@ def require_writable(ctx: Context) -> None:
 def _load(args: argparse.Namespace, ctx: Context) -> Any:
     from fota_tui.services.campaigns import load_spec_file
 
-    loaded = load_spec_file(args.file, now=ctx.now)
+    return in_profile(load_spec_file(args.file, now=ctx.now), ctx)
+
+
+def in_profile(loaded: Any, ctx: Context) -> Any:
+    """A loaded campaign or rollout file whose provider is one of the profile's."""
     if loaded.spec.provider not in ctx.session.provider_names:
         raise ConfigError(
             f"no provider {loaded.spec.provider!r} in profile '{ctx.profile.name}'"

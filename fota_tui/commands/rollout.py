@@ -18,12 +18,12 @@ from fota_tui.commands import target_options
 from fota_tui.commands.campaign import (
     Context,
     ask,
+    in_profile,
     open_context,
     print_requests,
     require_writable,
     run_async,
 )
-from fota_tui.errors import ConfigError
 from fota_tui.text import clean, columns, json_text
 
 if TYPE_CHECKING:
@@ -133,15 +133,7 @@ def _rollouts(ctx: Context) -> Rollouts:
 def _load(args: argparse.Namespace, ctx: Context) -> Any:
     from fota_tui.services.rollouts.rolloutfile import load_rollout_file
 
-    loaded = load_rollout_file(args.file, now=ctx.now)
-    if loaded.spec.provider not in ctx.session.provider_names:
-        raise ConfigError(
-            f"no provider {loaded.spec.provider!r} in profile '{ctx.profile.name}'"
-            f" (it has: {', '.join(ctx.session.provider_names) or 'none'})",
-            path=str(loaded.path),
-            key="provider",
-        )
-    return loaded
+    return in_profile(load_rollout_file(args.file, now=ctx.now), ctx)
 
 
 def print_plan(planned: RolloutPlan, path: str, ctx: Context) -> None:

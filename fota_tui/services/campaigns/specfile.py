@@ -45,13 +45,19 @@ class SpecFile:
 
 def load_spec_file(path: Path | str, *, now: Callable[[], datetime] = utcnow) -> SpecFile:
     """Read and validate a campaign file; raises ``ConfigError`` naming file and key."""
+    path, data = read_file_table(path, "a campaign TOML file")
+    return parse_spec_data(data, path=path, now=now)
+
+
+def read_file_table(path: Path | str, what: str) -> tuple[Path, dict[str, Any]]:
+    """The TOML table of a campaign or rollout file (``ConfigError`` if there is none)."""
     path = Path(path).expanduser()
     if path.is_dir():
-        raise ConfigError("is a directory, expected a campaign TOML file", path=str(path))
+        raise ConfigError(f"is a directory, expected {what}", path=str(path))
     data = read_toml(path)
     if data is None:
         raise ConfigError("file not found", path=str(path))
-    return parse_spec_data(data, path=path, now=now)
+    return path, data
 
 
 def parse_spec_data(

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from fota_tui.config.store import problems_error, read_toml
-from fota_tui.errors import ConfigError
+from fota_tui.config.store import problems_error
 from fota_tui.models import CampaignSpec, utcnow
-from fota_tui.services.campaigns.specfile import collect_spec_data
+from fota_tui.services.campaigns.specfile import collect_spec_data, read_file_table
 from fota_tui.services.rollouts.plan import WavePlan, parse_plan
 
 
@@ -23,12 +22,7 @@ class RolloutFile:
 
 
 def load_rollout_file(path: Path | str, *, now: Callable[[], datetime] = utcnow) -> RolloutFile:
-    path = Path(path).expanduser()
-    if path.is_dir():
-        raise ConfigError("is a directory, expected a rollout TOML file", path=str(path))
-    data = read_toml(path)
-    if data is None:
-        raise ConfigError("file not found", path=str(path))
+    path, data = read_file_table(path, "a rollout TOML file")
     campaign = {k: v for k, v in data.items() if k not in ("rollout", "split")}
     plan, problems = parse_plan(data.get("rollout"))
     loaded, spec_problems = collect_spec_data(campaign, path=path, now=now)
