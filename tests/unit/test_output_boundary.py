@@ -27,6 +27,7 @@ FILE_WRITERS = {
     "services/export.py": "exports: every cell through clean()",
     "services/snapshot_cache.py": "the cache: json.dumps(ensure_ascii=True)",
     "services/campaigns/journal.py": "the journal: entry_json (ensure_ascii)",
+    "services/rollouts/record.py": "rollouts: json.dumps(ensure_ascii=True)",
     "commands/sim.py": "a demo profile (our TOML)",
 }
 # Printing is the CLI's (sys.stdout/stderr are SafeStreams inside ``cli.main``).

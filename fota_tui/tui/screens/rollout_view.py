@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from fota_tui.errors import FotaError
 from fota_tui.services.rollouts.status import bar, describe, next_decision, wave_position
+from fota_tui.text import clean
 from fota_tui.tui.screens.prompt import ChoicePrompt
 from fota_tui.tui.text import literal
 
@@ -119,7 +120,8 @@ class RolloutScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
             box.border_title = f"Rollout {self.rollout.rollout_id}"
-            yield Static("\n".join(describe(self.rollout, self.now)), markup=False)
+            lines = (clean(line) for line in describe(self.rollout, self.now))
+            yield Static("\n".join(lines), markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)
