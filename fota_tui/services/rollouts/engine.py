@@ -48,6 +48,7 @@ class RolloutPlan:
     spec: CampaignSpec
     plan: WavePlan
     problems: tuple[Problem, ...] = ()
+    rollout_id: str = ""  # the id ``create`` records it under (wave 1's submission derives from it)
     waves: tuple[tuple[DeviceEligibility, ...], ...] = ()
     left_out: tuple[DeviceEligibility, ...] = ()
     first: Preview | None = None
@@ -156,8 +157,9 @@ class RolloutEngine:
             tuple(eligible[d] for d in members) for members in plans.split_waves(ordered, sizes)
         ]
         count = len(waves)
+        rollout_id = new_rollout_id()
         first_spec = wave_spec(spec, [d.device_id for d in waves[0]], 1, count, now)
-        first = await service.preview(first_spec, split=True)
+        first = await service.preview(first_spec, split=True, batch_id=wave_batch_id(rollout_id, 1))
         warnings = list(full.warnings)
         return RolloutPlan(
             spec,
@@ -167,6 +169,7 @@ class RolloutEngine:
             left_out=tuple(full.ineligible),
             first=first,
             warnings=tuple(warnings),
+            rollout_id=rollout_id,
         )
 
     def create(self, planned: RolloutPlan) -> Rollout:
@@ -175,7 +178,9 @@ class RolloutEngine:
             raise UsageError("the rollout plan has problems; nothing was created")
         self._writable("creating a rollout")
         now = self.now()
-        rollout_id = new_rollout_id()
+        rollout_id = planned.rollout_id or new_rollout_id()
+        if self.store.exists(rollout_id):
+            raise UsageError(f"rollout {rollout_id} is recorded already; plan it again")
         spec = planned.spec
         service = self.session.service(spec.provider)
         waves = [

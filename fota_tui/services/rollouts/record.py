@@ -192,6 +192,9 @@ class RolloutStore:
         out.sort(key=lambda r: r.created_at)
         return out
 
+    def exists(self, rollout_id: str) -> bool:
+        return self._path(rollout_id).exists()
+
     def get(self, rollout_id: str) -> Rollout:
         path = self._path(rollout_id)
         try:

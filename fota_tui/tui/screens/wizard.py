@@ -77,6 +77,7 @@ from fota_tui.tui.screens.wizard_review import (
     problem_line,
     submission_content,
 )
+from fota_tui.tui.screens.wizard_rollout import STAGED, compose_staged, plan_content, read_plan
 from fota_tui.tui.screens.wizard_session import (
     campaign_session,
     is_production,
@@ -86,6 +87,9 @@ from fota_tui.tui.screens.wizard_session import (
 from fota_tui.tui.widgets.wizard_field import WizardField
 
 if TYPE_CHECKING:
+    from fota_tui.services.rollouts.engine import RolloutPlan
+    from fota_tui.services.rollouts.plan import WavePlan
+    from fota_tui.services.rollouts.record import Rollout
     from fota_tui.tui.app import FotaApp
 
 RESULT = "result"
@@ -165,6 +169,12 @@ class CampaignWizardScreen(ModalScreen[bool]):
         self.submits = 0  # submit calls made (the double-submit guard keeps this at 1)
         self._shown: dict[str, object] = {}
         self._bindings_state: tuple[str, bool] | None = None
+        # The staged rollout option (wizard_rollout.py): the plan typed, its dry run.
+        self.staged = False
+        self.wave_plan: WavePlan | None = None
+        self.plan_problems: list[Problem] = []
+        self.rollout_plan: RolloutPlan | None = None
+        self.rollout: Rollout | None = None
 
     # -- layout -----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -211,6 +221,7 @@ class CampaignWizardScreen(ModalScreen[bool]):
                         ("name",),
                     )
                     yield Vertical(id="sc-kind", classes="kind")
+                    yield from compose_staged()
                 with VerticalScroll(id="step-review"):
                     yield Static(id="review-body", markup=False)
                 with VerticalScroll(id="step-confirm"):
@@ -249,6 +260,7 @@ class CampaignWizardScreen(ModalScreen[bool]):
             except FotaError as exc:
                 self.unavailable[name] = f"{exc.title}: {exc.message}"
         self.query_one("#confirm-name-field").display = is_production(self.console)
+        self._read_staged()
         self._compact()
         await self._fill_providers()
         self._show_step()
@@ -453,6 +465,11 @@ class CampaignWizardScreen(ModalScreen[bool]):
         if control_id == "fw-all":
             self._fill_firmware()
             return
+        if control_id == STAGED or (control_id or "").startswith("ro-"):
+            self._read_staged()
+            self.preview = None
+            self._update_buttons()
+            return
         if not self.form.provider or self.submitting or self.submission is not None:
             return
         self._read_form()
@@ -512,7 +529,19 @@ class CampaignWizardScreen(ModalScreen[bool]):
     def _blocking(self) -> list[Problem]:
         if self.built is None or self.step not in ("provider", *EDIT_STEPS):
             return []
-        return self.built.blocking(self.step)
+        staged = self.plan_problems if self.staged and self.step == "schedule" else []
+        return [*self.built.blocking(self.step), *staged]
+
+    def _read_staged(self) -> None:
+        """The staged rollout's fields: shown when chosen, read and checked as typed."""
+        self.staged = bool(self._get(f"#{STAGED}", False))
+        waves = self._find("#sc-waves")
+        if waves is not None:
+            waves.display = self.staged
+        self.wave_plan, self.plan_problems = read_plan(lambda c: str(self._get(f"#{c}", "")))
+        shown = self.plan_problems if self.staged else []
+        for row in self.query_one("#sc-waves").query(WizardField):
+            row.show(shown)
 
     def _can_next(self) -> bool:
         step = self.step
@@ -941,6 +970,19 @@ class CampaignWizardScreen(ModalScreen[bool]):
         self.preview = None
         self.preview_error = None
         self.previewing = True
+        if self.staged and self.wave_plan is not None:
+            self._update(
+                "#review-body",
+                Content.styled("Planning the waves against the platform. Nothing is sent.", MUTED),
+            )
+            self.run_worker(
+                self._plan_rollout(built.spec, self.wave_plan),
+                group="wizard-preview",
+                exclusive=True,
+                exit_on_error=False,
+            )
+            self._update_buttons()
+            return
         self._update(
             "#review-body",
             Content.styled(
@@ -977,10 +1019,34 @@ class CampaignWizardScreen(ModalScreen[bool]):
             self.previewing = False
             self._update_buttons()
 
+    async def _plan_rollout(self, spec: CampaignSpec, plan: WavePlan) -> None:
+        try:
+            planned = await self.fota.rollouts.engine.plan(spec, plan)
+        except FotaError as exc:
+            self.preview_error = exc
+            self._update(
+                "#review-body",
+                Content.assemble(
+                    ("The plan could not finish: ", "bold $text-error"),
+                    plain(f"{exc.title}: {exc.message}", "$text-error"),
+                    ("\nNothing was sent. ctrl+r runs it again; Esc goes back.", MUTED),
+                ),
+            )
+        else:
+            self.rollout_plan = planned
+            self.preview = planned.first if planned.ok else None
+            self._update("#review-body", plan_content(planned))
+        finally:
+            self.previewing = False
+            self._update_buttons()
+
     # -- confirm and submit ------------------------------------------------------------
     def _fill_confirm(self) -> None:
         preview = self.preview
         if preview is None:
+            return
+        if self.staged and self.rollout_plan is not None:
+            self._fill_confirm_rollout(self.rollout_plan)
             return
         profile = self.console.profile
         production = is_production(self.console)
@@ -1017,6 +1083,43 @@ class CampaignWizardScreen(ModalScreen[bool]):
         self._update("#confirm-body", Content("\n").join(lines))
         self._put("#confirm-name", "")
 
+    def _fill_confirm_rollout(self, planned: RolloutPlan) -> None:
+        profile = self.console.profile
+        production = is_production(self.console)
+        devices = sum(len(w) for w in planned.waves)
+        lines = [
+            Content.assemble(
+                ("Start this staged rollout on ", "bold"),
+                plain(planned.spec.provider, "bold"),
+                ("?", "bold"),
+            ),
+            Content.assemble(
+                ("profile ", MUTED),
+                plain(profile.name),
+                (f" ({profile.environment})", "bold $text-error" if production else MUTED),
+            ),
+            Content.assemble(("firmware ", MUTED), plain(planned.spec.firmware)),
+            Content(
+                f"{devices} devices in {len(planned.waves)} waves; wave 1"
+                f" ({len(planned.waves[0])} devices) is sent now"
+            ),
+            Content.styled(planned.plan.summary(), MUTED),
+            Content.styled(
+                "The console (or 'fota-tui rollout run') starts each next wave only when the"
+                " one before succeeded and soaked; every wave is sent exactly once.",
+                MUTED,
+            ),
+            Content(""),
+            Content.styled(
+                "Type the profile name, then Enter."
+                if production
+                else "Tab to Submit and press Enter (or click it). Esc goes back.",
+                "bold",
+            ),
+        ]
+        self._update("#confirm-body", Content("\n").join(lines))
+        self._put("#confirm-name", "")
+
     def _submit(self) -> None:
         """Send the reviewed preview, once: the flag and the disabled button guard the
         screen, the preview's batch id guards the journal."""
@@ -1029,6 +1132,9 @@ class CampaignWizardScreen(ModalScreen[bool]):
 
     async def _send(self, svc: CampaignService, preview: Preview) -> None:
         self.submits += 1
+        if self.staged and self.rollout_plan is not None:
+            await self._start_rollout(self.rollout_plan)
+            return
         try:
             submission = await svc.submit(preview)
         except FotaError as exc:  # nothing was sent (blocked, or the preview went stale)
@@ -1056,6 +1162,35 @@ class CampaignWizardScreen(ModalScreen[bool]):
         # unknown outcome) is shown as it is before going anywhere.
         self._update("#result-body", submission_content(submission))
         self._go(RESULT)
+
+    async def _start_rollout(self, planned: RolloutPlan) -> None:
+        """Record the rollout and step it once (wave 1 is sent), then show it."""
+        rollouts = self.fota.rollouts
+        try:
+            rollout = rollouts.engine.create(planned)
+            result = await rollouts.engine.step(rollout.rollout_id, None)
+        except FotaError as exc:
+            self.submit_error = exc
+            self.submitting = False
+            self._update(
+                "#result-body",
+                Content.assemble(
+                    ("Not started: ", "bold $text-error"),
+                    plain(f"{exc.title}: {exc.message}", "$text-error"),
+                ),
+            )
+            self._go(RESULT)
+            return
+        self.rollout = result.rollout
+        self.submitting = False
+        said = "; ".join(result.decisions) or result.rollout.waiting or "recorded"
+        app = self.fota
+        app.say(f"{rollout.rollout_id}: {said}", "Rollout started")
+        if self.console.running:
+            self.console.refresh_now(planned.spec.provider)
+        self.dismiss(True)
+        app.rollouts_changed(planned.spec.provider)
+        app.call_later(app.action_campaigns)
 
     def _result_can_go_back(self) -> bool:
         if self.submit_error is not None:
