@@ -96,6 +96,40 @@ async def failing_provider(pilot: Any) -> None:
     await pilot.pause()
 
 
+async def rollout(pilot: Any) -> None:
+    """A staged rollout of 40 AOVX terminals in its second wave, above the campaigns."""
+    from fota_tui.models import CampaignSpec
+    from fota_tui.services.rollouts.plan import WavePlan
+
+    app, provider = pilot.app, "aovx-demo"
+    sim = app.demo.simulator
+    sim.faults.apply_spec("aovx:fail=0.02")
+    sim.apply_settings()
+    snapshot = app.session.snapshot(provider)
+    busy = {u.device_id for u in snapshot.upgrades if u.state.active}
+    online = [
+        d.device_id
+        for d in snapshot.devices
+        if d.device_id not in busy and sim.fleet.devices[d.kind][d.device_id].online
+    ]
+    spec = CampaignSpec(
+        provider=provider,
+        name="A8 app 3.2.0",
+        firmware="http://files.aovx.example/FOTA/103/A8_V3.2.0.bin",
+        devices=online[:40],
+        options={"type": 0, "mode": 0, "protocol": 1},
+    )
+    engine = app.rollouts.engine
+    planned = await engine.plan(spec, WavePlan(waves=("10%", "50%", "100%"), soak_seconds=1800))
+    engine.create(planned)
+    for advance in (0, 3600, 3600, 900):  # the console steps it after each refresh
+        app.demo.clock.advance(advance)
+        await app.session.refresh(provider)
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+    await pilot.press("c")
+
+
 VIEWS: dict[str, tuple[Callable[[Any], Awaitable[None]], tuple[int, int]]] = {
     "dashboard": (dashboard, SIZE),
     "dashboard-80x24": (dashboard, (80, 24)),
@@ -105,6 +139,7 @@ VIEWS: dict[str, tuple[Callable[[Any], Awaitable[None]], tuple[int, int]]] = {
     "device-detail": (device_detail, SIZE),
     "filter": (filter_in_use, SIZE),
     "help": (help_screen, SIZE),
+    "rollout": (rollout, SIZE),
 }
 
 
@@ -125,9 +160,11 @@ async def render(
     return target
 
 
-async def main(out: Path) -> None:
+async def main(out: Path, only: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, (action, size) in VIEWS.items():
+        if only and name not in only:
+            continue
         path = await render(name, action, size, out)
         print(f"wrote {path}")
 
@@ -135,6 +172,7 @@ async def main(out: Path) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
+    parser.add_argument("--only", nargs="*", choices=list(VIEWS), help="render only these")
     args = parser.parse_args()
-    asyncio.run(main(args.out))
+    asyncio.run(main(args.out, args.only))
     sys.exit(0)

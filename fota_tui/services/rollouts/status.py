@@ -43,7 +43,7 @@ def next_decision(rollout: Rollout, now: datetime) -> str:
     shown = f"{tally.success_pct:.0f} %" if tally else "not read yet"
     if wave.state == "running":
         deadline = rollout.timeout_at(wave)
-        by = f" by {deadline:%Y-%m-%d %H:%M}Z" if deadline else ""
+        by = f" by {deadline:%m-%d %H:%M}Z" if deadline else ""
         return (
             f"wave {wave.index}/{total} at {shown} success: needs {plan.success:g} %{by};"
             f" halts at > {plan.failure:g} % failed{waiting}"
