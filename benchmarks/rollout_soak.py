@@ -49,7 +49,7 @@ def driver(sim: Simulator, clock: ManualClock, data: Path) -> Rollouts:
 
 async def main(kind: ProviderKind, devices: int, faults: str) -> None:
     clock = ManualClock()
-    fleet = devices * 5  # the platform's share of the fleet, with room for offline ones
+    fleet = devices * 2  # the platform's fleet, with room for offline and busy ones
     sim = Simulator.build(clock=clock, devices=fleet, kinds=[kind])
     if hasattr(sim.dialects[kind], "rate_limit"):
         sim.dialects[kind].rate_limit = None  # type: ignore[attr-defined]

@@ -48,7 +48,7 @@ class Rollouts:
 
     def active(self, ids: Iterable[str] | None = None) -> list[Rollout]:
         """Rollouts not finished (of ``ids``, each of which must exist)."""
-        if ids:
+        if ids is not None:
             return [r for r in (self.store.get(i) for i in ids) if not r.finished]
         return [r for r in self.store.all() if not r.finished]
 
@@ -93,6 +93,8 @@ class Rollouts:
     ) -> list[Rollout]:
         """Step until every selected rollout is done, halted or aborted."""
         chosen = [r.rollout_id for r in self.active(ids)] if ids is None else list(ids)
+        if not chosen:
+            return []
         while True:
             results = await self.step(chosen)
             for result in results:

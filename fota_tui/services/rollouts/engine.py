@@ -63,7 +63,7 @@ class RolloutPlan:
 class StepResult:
     rollout: Rollout
     busy: str = ""  # another driver held the rollout; nothing was done
-    changed: bool = False
+    changed: bool = False  # stepped (its progress may have moved)
     decisions: list[str] = field(default_factory=list)
 
 
@@ -222,14 +222,13 @@ class RolloutEngine:
         try:
             async with self.store.lock(rollout_id, self.holder, wait=self.lock_wait):
                 rollout = self.store.get(rollout_id)
-                before = (rollout.version, len(rollout.decisions))
                 seen = len(rollout.decisions)
-                if not rollout.finished:
-                    await self._step(rollout, observation)
-                    self.store.save(rollout, self.now())
+                if rollout.finished:
+                    return StepResult(rollout)
+                await self._step(rollout, observation)
+                self.store.save(rollout, self.now())
                 texts = [d.text for d in rollout.decisions[seen:]]
-                changed = (rollout.version - 1, len(rollout.decisions)) != before
-                return StepResult(rollout, changed=changed, decisions=texts)
+                return StepResult(rollout, changed=True, decisions=texts)
         except LockBusy as busy:
             return StepResult(self.store.get(rollout_id), busy=busy.holder)
 
