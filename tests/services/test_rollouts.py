@@ -8,7 +8,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from rollout_env import AX, FAST, KINDS, OC, RolloutEnv, make_env, rollout_spec
+from rollout_env import AX, FAST, KINDS, OC, ON, RolloutEnv, make_env, rollout_spec
 
 from fota_tui.errors import UsageError
 from fota_tui.models import ProviderKind
@@ -222,6 +222,44 @@ async def test_a_crash_while_a_wave_starts_resumes_without_sending_twice(env, ki
     assert rollout.state == "done", rollout.decisions
     assert "answer was lost" in next(d.text for d in rollout.decisions if d.kind == "start")
     assert_each_device_once(env, kind, rollout)
+    await restarted.workspace.aclose()
+    await driver.workspace.aclose()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_crash_before_the_create_leaves_sends_the_wave_once_later(env, kind):
+    """The process dies after the journal recorded the send, before the request left:
+    the platform has nothing. The next driver waits until reconciliation has proven it
+    absent (the settle period), then sends the wave again, once. OneNET's create is two
+    commands per device, so absence proves nothing there: the rollout halts and says so,
+    and its devices are held back."""
+    driver = env.driver()
+    rollout = await start(env, driver, kind)
+    client = driver.workspace.client(rollout.provider)
+
+    async def die_first(spec):  # type: ignore[no-untyped-def]
+        raise SystemExit("killed")
+
+    client.create_campaign = die_first  # type: ignore[method-assign]
+    with pytest.raises(SystemExit):
+        await driver.step([rollout.rollout_id])
+    assert set(env.jobs_of(kind, rollout.waves[0].device_ids).values()) == {0}
+
+    restarted = env.driver()
+    await restarted.step([rollout.rollout_id])
+    held = restarted.store.get(rollout.rollout_id)
+    assert held.waves[0].state == "running" and not held.waves[0].campaign_ids
+    rollout = await drive(env, restarted, held)
+    if kind is ON:  # two commands per device: a command may exist that nothing shows
+        assert rollout.state == "halted"
+        assert "may have a command from it" in rollout.decisions[-1].text
+        assert set(env.jobs_of(kind, rollout.waves[0].device_ids).values()) == {0}
+    else:
+        assert rollout.state == "done", rollout.decisions
+        again = [d.text for d in rollout.decisions if "sending it again (attempt 2)" in d.text]
+        assert len(again) == 1 and "never reached" in again[0]
+        assert rollout.waves[0].attempt == 2
+        assert_each_device_once(env, kind, rollout)
     await restarted.workspace.aclose()
     await driver.workspace.aclose()
 

@@ -67,6 +67,18 @@ class StepResult:
     decisions: list[str] = field(default_factory=list)
 
 
+def never_reached(entries: Sequence[JournalEntry]) -> bool:
+    """The journal shows the create never reached the platform: interrupted before it
+    was sent, or concluded absent by reconciliation (never a platform's rejection)."""
+    return bool(entries) and all(
+        e.state == "failed"
+        and e.reconciled
+        and not e.unconfirmed
+        and (e.first_sent_at is None or e.absent_since is not None)
+        for e in entries
+    )
+
+
 def wave_name(spec: CampaignSpec, index: int, count: int) -> str:
     return f"{spec.name or DEFAULT_NAME} wave {index}/{count}"
 
@@ -277,7 +289,11 @@ class RolloutEngine:
         sent = self.session.journal.batch(wave.batch_id)
         if sent:  # sent before: by another driver, or before a crash
             await service.reconcile_pending()
-            self._adopt(rollout, wave, self.session.journal.batch(wave.batch_id), now, after)
+            sent = self.session.journal.batch(wave.batch_id)
+            if never_reached(sent):
+                await self._send_again(rollout, wave, now)
+                return
+            self._adopt(rollout, wave, sent, now, after)
             return
         spec = wave_spec(rollout.campaign_spec, wave.devices, wave.index, count, now)
         try:
@@ -334,7 +350,7 @@ class RolloutEngine:
     ) -> None:
         """The wave's submission, as the journal has it, decides the wave's state."""
         states = {e.state for e in entries}
-        wave.campaign_ids = [c for e in entries for c in (e.campaign_ids or [e.group_id])]
+        wave.campaign_ids = [c for e in entries for c in e.campaign_ids]
         first = min((e.first_sent_at for e in entries if e.first_sent_at), default=None)
         wave.sent_at = wave.sent_at or first or now
         jobs = max((e.parts for e in entries), default=1)
@@ -376,11 +392,38 @@ class RolloutEngine:
         if any(e.unresolved for e in entries):
             rollout.waiting = f"wave {wave.index}: its campaign is not confirmed yet (reconciling)"
             return False
-        wave.campaign_ids = [c for e in entries for c in (e.campaign_ids or [e.group_id])]
-        if all(e.state == "failed" and not e.unconfirmed for e in entries):
-            self._halt(rollout, wave, now, f"wave {wave.index} was not created (reconciled)")
+        wave.campaign_ids = [c for e in entries for c in e.campaign_ids]
+        if never_reached(entries):
+            await self._send_again(rollout, wave, now)
+            return False
+        if all(e.state == "failed" for e in entries):
+            held = sum(len(e.unconfirmed) for e in entries)
+            why = (
+                f"{rollout.provider} does not show it, but {held} device(s) may have a command"
+                " from it (a create of several requests was interrupted); they are held back"
+                " until the campaign's end"
+                if held
+                else "reconciled"
+            )
+            self._halt(rollout, wave, now, f"halted: wave {wave.index} was not created ({why})")
             return False
         return True
+
+    async def _send_again(self, rollout: Rollout, wave: Wave, now: datetime) -> None:
+        """Reconciliation proved the wave's create never reached the platform (a crash
+        before it left, or a lost request concluded absent): a new attempt, with its own
+        submission id (the same for every driver), sends it."""
+        wave.attempt += 1
+        wave.batch_id = wave_batch_id(rollout.rollout_id, wave.index, wave.attempt)
+        wave.state, wave.sent_at, wave.campaign_ids = "starting", None, []
+        rollout.decide(
+            now,
+            "note",
+            f"wave {wave.index}: its create never reached {rollout.provider} (reconciled);"
+            f" sending it again (attempt {wave.attempt})",
+        )
+        self.store.save(rollout, now)
+        await self._start(rollout, wave, now, after=None)
 
     async def _gate(
         self, rollout: Rollout, wave: Wave, observation: Observation | None, now: datetime

@@ -36,10 +36,12 @@ def new_rollout_id() -> str:
     return f"ro-{secrets.token_hex(5)}"
 
 
-def wave_batch_id(rollout_id: str, index: int) -> str:
+def wave_batch_id(rollout_id: str, index: int, attempt: int = 1) -> str:
     """The submission id of a wave: the same for every driver, so the campaign service's
-    idempotency key makes a wave's campaign exactly once, whoever sends it."""
-    digest = hashlib.sha256(f"{rollout_id}:wave:{index}".encode()).hexdigest()
+    idempotency key makes a wave's campaign exactly once, whoever sends it. A wave whose
+    create provably never reached the platform is sent again as a new ``attempt``."""
+    seed = f"{rollout_id}:wave:{index}" + (f":attempt:{attempt}" if attempt > 1 else "")
+    digest = hashlib.sha256(seed.encode()).hexdigest()
     return f"ft-{digest[:12]}"
 
 
@@ -74,6 +76,7 @@ class Wave(BaseModel):
     devices: list[str]  # as the campaign names them
     device_ids: list[str]  # the platform's ids, in the same order (what status is read by)
     batch_id: str
+    attempt: int = 1  # a new attempt only when the last provably never reached the platform
     state: WaveState = "waiting"
     started_at: UtcDatetime | None = None  # the start was decided
     sent_at: UtcDatetime | None = None  # the campaign's create was sent
