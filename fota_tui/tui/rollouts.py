@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -77,7 +78,12 @@ class ConsoleRollouts:
         from fota_tui.services.rollouts.observe import Observation
 
         snapshot = self.session.snapshot(provider)
-        observation = Observation.of(snapshot) if snapshot is not None else None
+        observation = None
+        if snapshot is not None:
+            # The read's age on the session's clock, counted back from the rollouts' own
+            # (a demo's fleet clock runs faster than the clock data ages are read on).
+            age = self.session.clock.now() - snapshot.fetched_at
+            observation = replace(Observation.of(snapshot), at=self.now() - age)
         changed = False
         self.stepping.add(provider)
         try:

@@ -145,3 +145,42 @@ async def test_a_read_only_console_watches_rollouts_without_stepping_them() -> N
 
 def engine_spec(app: FotaApp, rollout_id: str) -> CampaignSpec:
     return app.rollouts.store.get(rollout_id).campaign_spec
+
+
+async def test_the_console_counts_a_refresh_s_age_on_its_own_clock() -> None:
+    """A demo's fleet clock runs 20 times faster than the clock data ages are read on:
+    the rollout sees the refresh as old as it is on the session's clock, from its own now."""
+    from datetime import UTC, datetime, timedelta
+    from types import SimpleNamespace
+
+    from fota_tui.services.rollouts.engine import StepResult
+    from fota_tui.tui.rollouts import ConsoleRollouts
+
+    wall = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+    fleet_now = wall + timedelta(hours=5)  # far ahead, as a sped-up demo's clock is
+    snapshot = SimpleNamespace(
+        provider="p",
+        fetched_at=wall - timedelta(seconds=2),
+        health=SimpleNamespace(ok=True, message=None),
+        upgrades=(),
+    )
+    session = SimpleNamespace(
+        snapshot=lambda provider: snapshot, clock=SimpleNamespace(now=lambda: wall)
+    )
+    seen = []
+
+    class Engine:
+        async def step(self, rollout_id, observation):  # type: ignore[no-untyped-def]
+            seen.append(observation)
+            return StepResult(rollout=SimpleNamespace(state="running"))  # type: ignore[arg-type]
+
+    console = ConsoleRollouts(
+        SimpleNamespace(),
+        session,
+        lambda: fleet_now,
+        lambda m, t: None,  # type: ignore[arg-type]
+    )
+    console._engine = Engine()  # type: ignore[assignment]
+    await console.step("p", ["ro-0123456789"])
+    (observation,) = seen
+    assert observation.at == fleet_now - timedelta(seconds=2)
