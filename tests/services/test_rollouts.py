@@ -321,3 +321,34 @@ async def test_a_read_only_driver_watches_but_never_starts_a_wave(env):
         await watcher.engine.pause(rollout.rollout_id)
     await writer.workspace.aclose()
     await watcher.workspace.aclose()
+
+
+def test_a_device_its_wave_could_not_reach_counts_as_failed_until_the_platform_shows_it():
+    from datetime import UTC, datetime
+
+    from fota_tui.models import DeviceUpgrade, UpgradeState
+    from fota_tui.services.rollouts.record import Wave
+
+    wave = Wave(
+        index=1,
+        devices=["imei-1", "imei-2", "imei-3"],
+        device_ids=["d1", "d2", "d3"],
+        batch_id="ft-000000000001",
+        campaign_ids=["c1"],
+        undelivered=["imei-3", "imei-2"],
+    )
+    at = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+    def upgrade(device: str, state: UpgradeState) -> DeviceUpgrade:
+        return DeviceUpgrade(
+            provider="p", kind=KINDS[2], device_id=device, campaign_id="c1", state=state
+        )
+
+    seen = Observation(
+        provider="p",
+        at=at,
+        upgrades=(upgrade("d1", UpgradeState.SUCCEEDED), upgrade("d2", UpgradeState.QUEUED)),
+    )
+    tally = seen.tally(wave)
+    # d2 turned up after all (its state counts); d3 never did: failed, not "not seen yet".
+    assert (tally.succeeded, tally.active, tally.failed, tally.unseen) == (1, 1, 1, 0)

@@ -351,6 +351,7 @@ class RolloutEngine:
         """The wave's submission, as the journal has it, decides the wave's state."""
         states = {e.state for e in entries}
         wave.campaign_ids = [c for e in entries for c in e.campaign_ids]
+        wave.undelivered = [d for e in entries for d in (*e.not_reached, *e.unconfirmed)]
         first = min((e.first_sent_at for e in entries if e.first_sent_at), default=None)
         wave.sent_at = wave.sent_at or first or now
         jobs = max((e.parts for e in entries), default=1)
@@ -393,6 +394,7 @@ class RolloutEngine:
             rollout.waiting = f"wave {wave.index}: its campaign is not confirmed yet (reconciling)"
             return False
         wave.campaign_ids = [c for e in entries for c in e.campaign_ids]
+        wave.undelivered = [d for e in entries for d in (*e.not_reached, *e.unconfirmed)]
         if never_reached(entries):
             await self._send_again(rollout, wave, now)
             return False

@@ -65,7 +65,11 @@ class Observation:
             seen = latest.get(upgrade.device_id)
             if seen is None or _when(upgrade) >= _when(seen):
                 latest[upgrade.device_id] = upgrade
-        return count(latest.get(d) for d in wave.watched)
+        undelivered = set(wave.undelivered)
+        out = count(latest.get(i) for _, i in wave.sent_to())
+        # A device the create could not reach, that shows no upgrade, has failed.
+        lost = sum(1 for d, i in wave.sent_to() if d in undelivered and i not in latest)
+        return out.model_copy(update={"failed": out.failed + lost, "unseen": out.unseen - lost})
 
 
 def count(upgrades: Iterable[DeviceUpgrade | None]) -> Tally:

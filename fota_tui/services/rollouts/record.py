@@ -84,15 +84,19 @@ class Wave(BaseModel):
     finished_at: UtcDatetime | None = None
     campaign_ids: list[str] = Field(default_factory=list)
     left_out: dict[str, str] = Field(default_factory=dict)  # device → why it was not sent
+    undelivered: list[str] = Field(default_factory=list)  # sent to, but the create failed there
     tally: Tally | None = None
     observed_at: UtcDatetime | None = None
 
     @property
     def watched(self) -> list[str]:
         """The platform ids of the devices this wave sent to."""
-        return [
-            i for d, i in zip(self.devices, self.device_ids, strict=False) if d not in self.left_out
-        ]
+        return [i for _, i in self.sent_to()]
+
+    def sent_to(self) -> list[tuple[str, str]]:
+        """(device as the campaign names it, platform id) of the devices sent to."""
+        pairs = zip(self.devices, self.device_ids, strict=False)
+        return [(d, i) for d, i in pairs if d not in self.left_out]
 
 
 class Decision(BaseModel):
