@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import difflib
 import importlib
+import os
 import re
 import sys
 import traceback
@@ -119,6 +120,11 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print("fota-tui: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (| head): nothing more to say
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1)
+        return 0
     except Exception as exc:
         if args.debug:
             traceback.print_exc()

@@ -65,14 +65,21 @@ def register(subparsers: Any) -> None:
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=run_apply)
 
-    p = actions.add_parser("list", help="the profile's rollouts")
+    p = actions.add_parser(
+        "list",
+        help="the profile's rollouts",
+        description="Every rollout of the profile: state, wave, devices and what it decides next.",
+    )
     target_options(p)
     p.set_defaults(func=run_list)
 
     p = actions.add_parser(
-        "show", help="one rollout: waves, progress, decisions (exit 1 when halted)"
+        "show",
+        help="one rollout: waves, progress, decisions (exit 1 when halted)",
+        description="One rollout: its plan, waves, progress and every decision with its"
+        " reason. Exit 0 while it runs or is done, 1 when it halted.",
     )
-    p.add_argument("rollout_id", metavar="ID")
+    p.add_argument("rollout_id", metavar="ID", help="the rollout's id (ro-…; see 'list')")
     target_options(p)
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=run_show)
@@ -84,11 +91,12 @@ def register(subparsers: Any) -> None:
         ("advance", "skip the current soak (the next wave still needs a passing read)"),
         ("ack", "acknowledge a halt (the console shows it until then)"),
     ):
-        p = actions.add_parser(name, help=text)
-        p.add_argument("rollout_id", metavar="ID")
+        p = actions.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        p.add_argument("rollout_id", metavar="ID", help="the rollout's id (ro-…; see 'list')")
         target_options(p)
-        if name in ("abort", "advance"):
-            p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+        p.add_argument(
+            "--yes", "-y", action="store_true", help="do not ask (abort and advance ask)"
+        )
         p.set_defaults(func=run_operate, operation=name)
 
     p = actions.add_parser(
@@ -104,7 +112,10 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run_run)
 
     p = actions.add_parser(
-        "step", help="one evaluation of the rollouts, then exit (for cron; safe to start twice)"
+        "step",
+        help="one evaluation of the rollouts, then exit (for cron; safe to start twice)",
+        description="Read each active rollout's provider, evaluate the rollout once (start,"
+        " gate or halt a wave) and print what it decided or waits for.",
     )
     p.add_argument("rollout_ids", metavar="ID", nargs="*")
     target_options(p)
@@ -206,12 +217,23 @@ def run_apply(args: argparse.Namespace) -> int:
                 return 1
             rollout = rollouts.engine.create(planned)
             print(f"Rollout {rollout.rollout_id} recorded.")
-            for result in await rollouts.step([rollout.rollout_id]):
-                _print_step(result)
-            print(
-                f"Drive it with 'fota-tui rollout run {rollout.rollout_id}' (or the console);"
-                f" see it with 'fota-tui rollout show {rollout.rollout_id}'."
-            )
+            (result,) = await rollouts.step([rollout.rollout_id])
+            _print_step(result)
+            first = result.rollout.waves[0]
+            if result.rollout.state == "halted" or first.state in ("waiting", "starting"):
+                print(
+                    f"{rollout.rollout_id}: wave 1 was not sent ({result.rollout.state});"
+                    f" see 'fota-tui rollout show {rollout.rollout_id}'.",
+                    file=sys.stderr,
+                )
+                return 1
+            if ctx.demo:
+                print("The demo keeps nothing after this command: 'fota-tui --demo' shows one.")
+            else:
+                print(
+                    f"Drive it with 'fota-tui rollout run {rollout.rollout_id}' (or the"
+                    f" console); see it with 'fota-tui rollout show {rollout.rollout_id}'."
+                )
             return 0
 
         return run_async(ctx, work)
@@ -293,6 +315,8 @@ def run_operate(args: argparse.Namespace) -> int:
                 print("Not confirmed; nothing was changed.", file=sys.stderr)
                 return 1
 
+        seen = len(rollout.decisions)
+
         async def work() -> int:
             if args.operation == "abort":
                 done, notes = await engine.abort(args.rollout_id)
@@ -306,6 +330,9 @@ def run_operate(args: argparse.Namespace) -> int:
                     "ack": engine.acknowledge,
                 }[args.operation]
                 done = await operate(args.rollout_id)
+            if len(done.decisions) == seen:
+                print(f"{done.rollout_id}: {done.state} already; nothing changed")
+                return 0
             print(f"{done.rollout_id}: {clean(done.decisions[-1].text)}")
             if args.operation in ("advance", "resume"):
                 for result in await rollouts.step([done.rollout_id]):
@@ -318,14 +345,21 @@ def run_operate(args: argparse.Namespace) -> int:
 # --- drivers ---------------------------------------------------------------------------
 
 
-def _print_step(result: StepResult) -> None:
+def _print_step(result: StepResult, *, quiet: bool = False) -> None:
+    """What a step decided; else why it waits, or (unless ``quiet``) what comes next."""
+    from fota_tui.services.rollouts.status import next_decision
+
     rollout = result.rollout
     if result.busy:
         print(f"{rollout.rollout_id}: another driver is stepping it ({clean(result.busy)})")
     for text in result.decisions:
         print(f"{rollout.rollout_id}: {clean(text)}", flush=True)
-    if not result.decisions and rollout.waiting:
+    if result.decisions or result.busy:
+        return
+    if rollout.waiting:
         print(f"{rollout.rollout_id}: {clean(rollout.waiting)}", flush=True)
+    elif not quiet:
+        print(f"{rollout.rollout_id}: {clean(next_decision(rollout, rollout.updated_at))}")
 
 
 def run_step(args: argparse.Namespace) -> int:
@@ -355,7 +389,7 @@ def run_run(args: argparse.Namespace) -> int:
             def report(result: StepResult) -> None:
                 rollout = result.rollout
                 if result.decisions or rollout.waiting != last.get(rollout.rollout_id):
-                    _print_step(result)
+                    _print_step(result, quiet=True)
                 last[rollout.rollout_id] = rollout.waiting
 
             final = await rollouts.run(

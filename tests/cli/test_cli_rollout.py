@@ -81,6 +81,12 @@ def test_a_plan_that_cannot_work_is_refused_with_the_field_named(
     assert message in err, err
 
 
+def test_a_campaign_file_without_a_rollout_table_is_named_as_such(capsys, monkeypatch):
+    path = str(Path(__file__).resolve().parents[1] / "data" / "campaigns" / "aovx.toml")
+    code, _, err = run(capsys, monkeypatch, "rollout", "plan", "--demo", path)
+    assert code == 2 and "no [rollout] table" in err
+
+
 def test_a_device_group_cannot_be_split_into_waves(capsys, monkeypatch, tmp_path):
     text = (EXAMPLES / "oceanconnect.toml").read_text()
     path = tmp_path / "r.toml"
@@ -190,9 +196,30 @@ def test_show_exits_1_when_a_rollout_halted(capsys, monkeypatch, fleet):
     assert code == 1 and "State: halted\n" in out
     code, _, err = run(capsys, monkeypatch, "rollout", "resume", "--profile", "lab", rid)
     assert code == 2 and "only a paused one resumes" in err
+    code, out, _ = run(capsys, monkeypatch, "rollout", "ack", "--profile", "lab", rid)
+    assert code == 0 and "halted already; nothing changed" in out
     code, _, err = run(
         capsys, monkeypatch, "--read-only", "rollout", "pause", "--profile", "lab", rid
     )
     assert code == 2 and "read-only" in err
     code, _, err = run(capsys, monkeypatch, "rollout", "show", "--profile", "lab", "ro-0000000000")
     assert code == 2 and "no rollout ro-0000000000" in err
+
+
+@pytest.mark.loopback
+def test_a_second_rollout_leaves_out_the_devices_the_first_will_send_to(capsys, monkeypatch, fleet):
+    """Applying the same file twice must not put a device in two rollouts: the first's
+    later waves are not sent yet (so no platform campaign shows them), and the second
+    plan leaves them out by name."""
+    _, _, path = fleet
+    code, out, err = run(
+        capsys, monkeypatch, "rollout", "apply", "--profile", "lab", "--yes", str(path)
+    )
+    assert code == 0, err
+    first = rollout_id(out)
+    code, out, err = run(capsys, monkeypatch, "rollout", "plan", "--profile", "lab", str(path))
+    assert code == 2
+    assert f"waits in wave 2 of rollout {first}" in out
+    assert "none of the 10 devices is free" in err
+    code, _, err = run(capsys, monkeypatch, "rollout", "ack", "--profile", "lab", first)
+    assert code == 2 and "only a halt is acknowledged" in err

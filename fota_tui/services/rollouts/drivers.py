@@ -91,17 +91,18 @@ class Rollouts:
         on_step: Callable[[StepResult], None] | None = None,
         interval: float | None = None,
     ) -> list[Rollout]:
-        """Step until every selected rollout is done, halted or aborted."""
-        chosen = [r.rollout_id for r in self.active(ids)] if ids is None else list(ids)
-        if not chosen:
-            return []
+        """Step until every selected rollout is done, halted or aborted. Without ``ids``,
+        every active rollout, including those applied while it runs."""
+        chosen = list(ids) if ids is not None else None
+        seen: dict[str, None] = dict.fromkeys(chosen or ())
         while True:
             results = await self.step(chosen)
             for result in results:
+                seen[result.rollout.rollout_id] = None
                 if on_step is not None:
                     on_step(result)
             if not results:
-                return [self.store.get(i) for i in chosen]
+                return [self.store.get(i) for i in seen]
             await self.sleep(interval if interval is not None else self.interval)
 
     async def aclose(self) -> None:

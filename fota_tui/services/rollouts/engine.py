@@ -20,7 +20,7 @@ from fota_tui.config.store import LockBusy
 from fota_tui.errors import FotaError, ProviderError, UsageError
 from fota_tui.models import CampaignSpec, utcnow
 from fota_tui.providers.rules import Problem, problem
-from fota_tui.services.campaigns.eligibility import DeviceEligibility
+from fota_tui.services.campaigns.eligibility import DeviceEligibility, Ineligible, Reason
 from fota_tui.services.campaigns.journal import JournalEntry, current_user
 from fota_tui.services.campaigns.operations import cancel_unsupported_reason
 from fota_tui.services.campaigns.preview import Preview
@@ -79,12 +79,21 @@ def never_reached(entries: Sequence[JournalEntry]) -> bool:
     )
 
 
-def wave_name(spec: CampaignSpec, index: int, count: int) -> str:
-    return f"{spec.name or DEFAULT_NAME} wave {index}/{count}"
+def rollout_name(spec: CampaignSpec, rollout_id: str) -> str:
+    return spec.name or f"{DEFAULT_NAME} {rollout_id}"
+
+
+def wave_name(spec: CampaignSpec, rollout_id: str, index: int, count: int) -> str:
+    return f"{rollout_name(spec, rollout_id)} wave {index}/{count}"
 
 
 def wave_spec(
-    spec: CampaignSpec, devices: Sequence[str], index: int, count: int, now: datetime
+    spec: CampaignSpec,
+    rollout_id: str,
+    devices: Sequence[str],
+    index: int,
+    count: int,
+    now: datetime,
 ) -> CampaignSpec:
     """The campaign of one wave: the rollout's, for the wave's devices, starting now when
     the rollout's start has passed (the end stays the rollout's)."""
@@ -94,7 +103,7 @@ def wave_spec(
     return spec.model_copy(
         update={
             "devices": list(devices),
-            "name": wave_name(spec, index, count),
+            "name": wave_name(spec, rollout_id, index, count),
             "start_at": start,
         }
     )
@@ -150,45 +159,79 @@ class RolloutEngine:
             for i, c in enumerate(wave_plan.canary)
             if c not in listed
         ]
+        if len(set(wave_plan.canary)) < len(wave_plan.canary):
+            problems.append(
+                problem("rollout.canary", "rollout.canary", "lists a device more than once")
+            )
         if problems:
             return RolloutPlan(spec, wave_plan, tuple(problems))
+        rollout_id = new_rollout_id()
         service = self.session.service(spec.provider)
         full = await service.preview(
-            spec.model_copy(update={"name": wave_name(spec, 1, 1)}), split=True
+            spec.model_copy(update={"name": wave_name(spec, rollout_id, 1, 1)}), split=True
         )
         if full.problems:
             return RolloutPlan(spec, wave_plan, full.problems, left_out=tuple(full.ineligible))
-        eligible = {d.device_id: d for d in full.eligible}
+        waiting = self._waiting_elsewhere(spec.provider)
+        left_out = list(full.ineligible)
+        eligible: dict[str, DeviceEligibility] = {}
+        for item in full.eligible:
+            if item.device_id in waiting:
+                why = Reason(
+                    Ineligible.IN_ACTIVE_CAMPAIGN, f"{item.device_id}: {waiting[item.device_id]}"
+                )
+                left_out.append(DeviceEligibility(item.device_id, item.device, (why,)))
+            else:
+                eligible[item.device_id] = item
+        if not eligible:
+            taken = problem(
+                "devices",
+                "rollout.devices",
+                f"none of the {len(spec.devices)} devices is free: each is left out below",
+            )
+            return RolloutPlan(spec, wave_plan, (taken,), left_out=tuple(left_out))
         online = {k for k, d in eligible.items() if d.device is not None and d.device.online}
         ordered = plans.order_devices(list(eligible), online, wave_plan.canary)
         sizes, size_problems = plans.wave_sizes(wave_plan.waves, len(ordered))
         if size_problems:
             found = tuple(problem(k, "rollout.waves", t) for k, t in size_problems)
-            return RolloutPlan(spec, wave_plan, found, left_out=tuple(full.ineligible))
+            return RolloutPlan(spec, wave_plan, found, left_out=tuple(left_out))
         waves = [
             tuple(eligible[d] for d in members) for members in plans.split_waves(ordered, sizes)
         ]
         count = len(waves)
-        rollout_id = new_rollout_id()
-        first_spec = wave_spec(spec, [d.device_id for d in waves[0]], 1, count, now)
+        first_spec = wave_spec(spec, rollout_id, [d.device_id for d in waves[0]], 1, count, now)
         first = await service.preview(first_spec, split=True, batch_id=wave_batch_id(rollout_id, 1))
-        warnings = list(full.warnings)
+        warnings = [*full.warnings, *plans.plan_warnings(wave_plan, ordered, sizes, eligible)]
         return RolloutPlan(
             spec,
             wave_plan,
             first.problems,
             waves=tuple(waves),
-            left_out=tuple(full.ineligible),
+            left_out=tuple(left_out),
             first=first,
             warnings=tuple(warnings),
             rollout_id=rollout_id,
         )
 
+    def _waiting_elsewhere(self, provider: str) -> dict[str, str]:
+        """Devices that unfinished rollouts of ``provider`` will send to later (those sent
+        already are in an active campaign, which the preview leaves out)."""
+        out: dict[str, str] = {}
+        for other in self.store.all():
+            if other.provider != provider or other.finished:
+                continue
+            for wave in other.waves:
+                if wave.state in ("waiting", "starting"):
+                    why = f"waits in wave {wave.index} of rollout {other.rollout_id}"
+                    out.update(dict.fromkeys(wave.devices, why))
+        return out
+
     def create(self, planned: RolloutPlan) -> Rollout:
         """Record a planned rollout (nothing is sent until it is stepped)."""
+        self._writable("creating a rollout")
         if not planned.ok:
             raise UsageError("the rollout plan has problems; nothing was created")
-        self._writable("creating a rollout")
         now = self.now()
         rollout_id = planned.rollout_id or new_rollout_id()
         if self.store.exists(rollout_id):
@@ -209,7 +252,7 @@ class RolloutEngine:
             profile=self.session.profile.name,
             provider=spec.provider,
             kind=service.kind,
-            name=spec.name or DEFAULT_NAME,
+            name=rollout_name(spec, rollout_id),
             spec=spec.model_dump(mode="json"),
             plan=planned.plan,
             waves=waves,
@@ -295,7 +338,9 @@ class RolloutEngine:
                 return
             self._adopt(rollout, wave, sent, now, after)
             return
-        spec = wave_spec(rollout.campaign_spec, wave.devices, wave.index, count, now)
+        spec = wave_spec(
+            rollout.campaign_spec, rollout.rollout_id, wave.devices, wave.index, count, now
+        )
         try:
             preview = await service.preview(spec, split=True, batch_id=wave.batch_id)
         except ProviderError as exc:
@@ -550,6 +595,8 @@ class RolloutEngine:
             rollout = self.store.get(rollout_id)
             now = self.now()
             text = change(rollout, now)
+            if not text:  # nothing changed: no decision is recorded
+                return rollout
             rollout.decide(now, "operator", text, self.user)
             return self.store.save(rollout, now)
 
@@ -557,6 +604,8 @@ class RolloutEngine:
         self._writable("pausing")
 
         def change(rollout: Rollout, now: datetime) -> str:
+            if rollout.state == "paused":
+                return ""  # paused already: nothing to do
             if rollout.state != "running":
                 raise UsageError(
                     f"rollout {rollout_id} is {rollout.state}; only a running one pauses"
@@ -570,6 +619,8 @@ class RolloutEngine:
         self._writable("resuming")
 
         def change(rollout: Rollout, now: datetime) -> str:
+            if rollout.state == "running":
+                return ""  # running already: nothing to do
             if rollout.state != "paused":
                 raise UsageError(
                     f"rollout {rollout_id} is {rollout.state}; only a paused one resumes"
@@ -600,7 +651,15 @@ class RolloutEngine:
         return await self._operate(rollout_id, change)
 
     async def acknowledge(self, rollout_id: str) -> Rollout:
+        self._writable("acknowledging")
+
         def change(rollout: Rollout, now: datetime) -> str:
+            if rollout.state != "halted":
+                raise UsageError(
+                    f"rollout {rollout_id} is {rollout.state}; only a halt is acknowledged"
+                )
+            if rollout.acknowledged:
+                return ""
             rollout.acknowledged = True
             return "halt acknowledged"
 

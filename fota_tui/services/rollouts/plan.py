@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -228,6 +228,32 @@ def order_devices(devices: Sequence[str], online: set[str], canary: Sequence[str
 
     rest.sort(key=lambda d: (d not in online, spread(d)))
     return [*chosen, *rest]
+
+
+def plan_warnings(
+    plan: WavePlan, ordered: Sequence[str], sizes: Sequence[int], eligible: Collection[str]
+) -> list[str]:
+    """What a plan does that its file may not say outright."""
+    out = []
+    total = len(ordered)
+    for wave in plan.waves:
+        count = _count(wave)
+        if count is not None and count > total:
+            out.append(f"waves: {count} is more than the {total} devices; that wave reaches all")
+    canary = [c for c in plan.canary if c in eligible]
+    for device in plan.canary:
+        if device not in eligible:
+            out.append(f"canary {device} is not eligible (left out), so it is in no wave")
+    if sizes and len(canary) > sizes[0]:
+        out.append(
+            f"{len(canary)} canary devices but wave 1 has {sizes[0]}: the rest start in wave 2"
+        )
+    if plan.success + plan.failure > 100:
+        out.append(
+            f"success {plan.success:g} % and failure {plan.failure:g} % add up to more than"
+            " 100 %: a wave halts before it can fail that much"
+        )
+    return out
 
 
 def split_waves(ordered: Sequence[str], sizes: Sequence[int]) -> list[list[str]]:

@@ -40,12 +40,12 @@ def next_decision(rollout: Rollout, now: datetime) -> str:
     if wave.state in ("waiting", "starting"):
         return f"wave {wave.index}/{total} starts at the next step{waiting}"
     tally = wave.tally
-    shown = f"{tally.success_pct:.0f} %" if tally else "not read yet"
+    shown = f"at {tally.success_pct:.0f} % success" if tally else "not read yet"
     if wave.state == "running":
         deadline = rollout.timeout_at(wave)
         by = f" by {deadline:%m-%d %H:%M}Z" if deadline else ""
         return (
-            f"wave {wave.index}/{total} at {shown} success: needs {plan.success:g} %{by};"
+            f"wave {wave.index}/{total} {shown}: needs {plan.success:g} %{by};"
             f" halts at > {plan.failure:g} % failed{waiting}"
         )
     if wave.state == "soaking" and wave.succeeded_at is not None:
@@ -74,7 +74,11 @@ def bar(rollout: Rollout, width: int = 20) -> str:
     for wave in rollout.waves:
         cells = max(1, round(width * len(wave.devices) / total))
         tally = wave.tally
-        if wave.state == "halted":
+        if wave.state == "halted" and tally is not None and tally.members:
+            ok = round(cells * tally.succeeded / tally.members)
+            bad = max(1, round(cells * tally.failed / tally.members))
+            out += "█" * ok + "✗" * bad + "░" * max(0, cells - ok - bad)
+        elif wave.state == "halted":
             out += "✗" * cells
         elif wave.state in ("done", "skipped"):
             out += "█" * cells

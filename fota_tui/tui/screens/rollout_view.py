@@ -53,8 +53,7 @@ def highlighted_rollout(screen: Any) -> str | None:
 
 
 def rollout_op_allowed(screen: Any, parameters: tuple[object, ...]) -> bool | None:
-    op = parameters[0] if parameters else None
-    if screen.app.workspace.read_only and op != "ack":
+    if screen.app.workspace.read_only:
         return False
     return True if highlighted_rollout(screen) else None
 
@@ -85,6 +84,16 @@ def run_rollout_op(screen: Any, op: str) -> None:
             app.say(exc.message, exc.title, severity="error")
         app.rollouts_changed(rollout.provider)
 
+    wave = rollout.current
+    if op == "advance" and (wave is None or wave.state != "soaking"):
+        shown = f"wave {wave.index} is {wave.state}" if wave else f"it is {rollout.state}"
+        app.say(
+            f"{rollout_id}: {shown}; advance skips a soak only after a wave reached"
+            f" {rollout.plan.success:g} % success",
+            "Nothing to advance",
+            severity="warning",
+        )
+        return
     if op in ("abort", "advance"):
         message = (
             f"Abort {rollout.name}: no further wave starts, and running campaigns are"
