@@ -47,6 +47,10 @@ async def test_a_staged_rollout_from_the_wizard() -> None:
         assert next_button(w).disabled
         assert "expected a percentage from 0 to 100 (got 120)" in error_text(w, "ro-success")
         await set_value(pilot, w, "#ro-success", "90")
+        # Waves are checked against the devices chosen (10): these reach only 3.
+        await set_value(pilot, w, "#ro-waves", "1, 2, 3")
+        assert next_button(w).disabled
+        assert "the last wave reaches 3 of the 10 devices" in error_text(w, "ro-waves")
         await set_value(pilot, w, "#ro-waves", "20% 100%")
         assert not next_button(w).disabled
         await go_next(pilot, w, "review")

@@ -42,6 +42,7 @@ from fota_tui.errors import FotaError
 from fota_tui.models import CampaignSpec, Firmware, ProviderKind
 from fota_tui.providers.platform import FormField, Platform
 from fota_tui.providers.registry import PLATFORMS
+from fota_tui.providers.rules import problem
 from fota_tui.services.campaigns import (
     CampaignService,
     CampaignSession,
@@ -50,6 +51,7 @@ from fota_tui.services.campaigns import (
     Submission,
 )
 from fota_tui.services.fleet import FleetRow
+from fota_tui.services.rollouts.plan import wave_sizes
 from fota_tui.services.session import ConsoleSession
 from fota_tui.tui.screens.wizard_fields import (
     capabilities_text,
@@ -524,6 +526,8 @@ class CampaignWizardScreen(ModalScreen[bool]):
                 row.show(problems)
         self._update_targets_summary()
         self._update_chosen_firmware()
+        if self.staged:
+            self._read_staged()
         self._update_buttons()
 
     def _blocking(self) -> list[Problem]:
@@ -539,6 +543,10 @@ class CampaignWizardScreen(ModalScreen[bool]):
         if waves is not None:
             waves.display = self.staged
         self.wave_plan, self.plan_problems = read_plan(lambda c: str(self._get(f"#{c}", "")))
+        targets = self.built.targets.ids if self.built is not None else ()
+        if self.wave_plan is not None and targets:  # the waves must fit the devices chosen
+            _, sizes = wave_sizes(self.wave_plan.waves, len(targets))
+            self.plan_problems += [problem(k, "rollout.waves", t) for k, t in sizes]
         shown = self.plan_problems if self.staged else []
         for row in self.query_one("#sc-waves").query(WizardField):
             row.show(shown)
