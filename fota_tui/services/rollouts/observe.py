@@ -16,6 +16,7 @@ from fota_tui.models import DeviceUpgrade, UpgradeState
 from fota_tui.services.rollouts.record import Tally, Wave
 from fota_tui.services.snapshot import ProviderSnapshot
 
+UNDELIVERED_AFTER = timedelta(minutes=5)
 FAILED = frozenset({UpgradeState.FAILED, UpgradeState.EXPIRED, UpgradeState.CANCELLED})
 
 
@@ -65,9 +66,11 @@ class Observation:
             seen = latest.get(upgrade.device_id)
             if seen is None or _when(upgrade) >= _when(seen):
                 latest[upgrade.device_id] = upgrade
-        undelivered = set(wave.undelivered)
         out = count(latest.get(i) for _, i in wave.sent_to())
-        # A device the create could not reach, that shows no upgrade, has failed.
+        # A device the create could not reach has failed once the platform, read a while
+        # after the send (a listing can lag), still shows nothing for it.
+        settled = wave.sent_at is not None and self.at - wave.sent_at >= UNDELIVERED_AFTER
+        undelivered = set(wave.undelivered) if settled else set()
         lost = sum(1 for d, i in wave.sent_to() if d in undelivered and i not in latest)
         return out.model_copy(update={"failed": out.failed + lost, "unseen": out.unseen - lost})
 
