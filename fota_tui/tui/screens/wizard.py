@@ -14,7 +14,7 @@ Open it with ``open_wizard(app, provider=None, device_ids=(), spec=None)`` or pu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -1008,62 +1008,80 @@ class CampaignWizardScreen(ModalScreen[bool]):
         self._update_buttons()
 
     async def _preview(self, svc: CampaignService, spec: CampaignSpec, split: bool) -> None:
-        try:
+        async def run() -> Content:
             preview = await svc.preview(spec, split=split)
-        except FotaError as exc:
-            self.preview_error = exc
-            self._update(
-                "#review-body",
-                Content.assemble(
-                    ("The dry run could not finish: ", "bold $text-error"),
-                    plain(f"{exc.title}: {exc.message}", "$text-error"),
-                    ("\nNothing was sent. ctrl+r runs it again; Esc goes back.", MUTED),
-                ),
-            )
-        else:
             self.preview = preview
-            self._update("#review-body", preview_content(preview))
-        finally:
-            self.previewing = False
-            self._update_buttons()
+            return preview_content(preview)
+
+        await self._review(run, "The dry run")
 
     async def _plan_rollout(self, spec: CampaignSpec, plan: WavePlan) -> None:
-        try:
+        async def run() -> Content:
             planned = await self.fota.rollouts.engine.plan(spec, plan)
-        except FotaError as exc:
-            self.preview_error = exc
-            self._update(
-                "#review-body",
-                Content.assemble(
-                    ("The plan could not finish: ", "bold $text-error"),
-                    plain(f"{exc.title}: {exc.message}", "$text-error"),
-                    ("\nNothing was sent. ctrl+r runs it again; Esc goes back.", MUTED),
-                ),
-            )
-        else:
             self.rollout_plan = planned
             self.preview = planned.first if planned.ok else None
-            self._update("#review-body", plan_content(planned))
+            return plan_content(planned)
+
+        await self._review(run, "The plan")
+
+    async def _review(self, run: Callable[[], Awaitable[Content]], what: str) -> None:
+        """Fill the review with what ``run`` read (a failure is shown, nothing is sent)."""
+        try:
+            content = await run()
+        except FotaError as exc:
+            self.preview_error = exc
+            content = Content.assemble(
+                (f"{what} could not finish: ", "bold $text-error"),
+                plain(f"{exc.title}: {exc.message}", "$text-error"),
+                ("\nNothing was sent. ctrl+r runs it again; Esc goes back.", MUTED),
+            )
         finally:
             self.previewing = False
-            self._update_buttons()
+        self._update("#review-body", content)
+        self._update_buttons()
 
     # -- confirm and submit ------------------------------------------------------------
     def _fill_confirm(self) -> None:
         preview = self.preview
         if preview is None:
             return
-        if self.staged and self.rollout_plan is not None:
-            self._fill_confirm_rollout(self.rollout_plan)
-            return
+        planned = self.rollout_plan if self.staged else None
+        if planned is not None:
+            devices = sum(len(w) for w in planned.waves)
+            head = "Start this staged rollout on "
+            body = [
+                Content(
+                    f"{devices} devices in {len(planned.waves)} waves; wave 1"
+                    f" ({len(planned.waves[0])} devices) is sent now"
+                ),
+                Content.styled(planned.plan.summary(), MUTED),
+                Content.styled(
+                    "The console (or 'fota-tui rollout run') starts each next wave only when"
+                    " the one before succeeded and soaked; every wave is sent exactly once.",
+                    MUTED,
+                ),
+            ]
+        else:
+            devices = sum(len(p.devices) for p in preview.parts)
+            jobs = len(preview.parts)
+            what = (
+                f"{devices} device{'s' if devices != 1 else ''}" if devices else "the device groups"
+            )
+            head = "Send this campaign to "
+            body = [
+                Content(f"{what} in {jobs} job{'s' if jobs != 1 else ''}"),
+                Content.assemble(("submission ", MUTED), plain(preview.batch_id)),
+                Content.styled(
+                    "The journal records the submission before it is sent; if the answer is"
+                    " lost, fota-tui checks the platform instead of sending again.",
+                    MUTED,
+                ),
+            ]
         profile = self.console.profile
         production = is_production(self.console)
-        devices = sum(len(p.devices) for p in preview.parts)
-        jobs = len(preview.parts)
-        what = f"{devices} device{'s' if devices != 1 else ''}" if devices else "the device groups"
         lines = [
             Content.assemble(
-                ("Send this campaign to ", "bold"),
+                (head, "bold"),
                 plain(f"{preview.provider} ({preview.kind.label})", "bold"),
                 ("?", "bold"),
             ),
@@ -1073,50 +1091,7 @@ class CampaignWizardScreen(ModalScreen[bool]):
                 (f" ({profile.environment})", "bold $text-error" if production else MUTED),
             ),
             Content.assemble(("firmware ", MUTED), plain(preview.spec.firmware)),
-            Content(f"{what} in {jobs} job{'s' if jobs != 1 else ''}"),
-            Content.assemble(("submission ", MUTED), plain(preview.batch_id)),
-            Content.styled(
-                "The journal records the submission before it is sent; if the answer is lost,"
-                " fota-tui checks the platform instead of sending again.",
-                MUTED,
-            ),
-            Content(""),
-            Content.styled(
-                "Type the profile name, then Enter."
-                if production
-                else "Tab to Submit and press Enter (or click it). Esc goes back.",
-                "bold",
-            ),
-        ]
-        self._update("#confirm-body", Content("\n").join(lines))
-        self._put("#confirm-name", "")
-
-    def _fill_confirm_rollout(self, planned: RolloutPlan) -> None:
-        profile = self.console.profile
-        production = is_production(self.console)
-        devices = sum(len(w) for w in planned.waves)
-        lines = [
-            Content.assemble(
-                ("Start this staged rollout on ", "bold"),
-                plain(planned.spec.provider, "bold"),
-                ("?", "bold"),
-            ),
-            Content.assemble(
-                ("profile ", MUTED),
-                plain(profile.name),
-                (f" ({profile.environment})", "bold $text-error" if production else MUTED),
-            ),
-            Content.assemble(("firmware ", MUTED), plain(planned.spec.firmware)),
-            Content(
-                f"{devices} devices in {len(planned.waves)} waves; wave 1"
-                f" ({len(planned.waves[0])} devices) is sent now"
-            ),
-            Content.styled(planned.plan.summary(), MUTED),
-            Content.styled(
-                "The console (or 'fota-tui rollout run') starts each next wave only when the"
-                " one before succeeded and soaked; every wave is sent exactly once.",
-                MUTED,
-            ),
+            *body,
             Content(""),
             Content.styled(
                 "Type the profile name, then Enter."
