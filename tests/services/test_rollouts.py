@@ -352,3 +352,23 @@ def test_a_device_its_wave_could_not_reach_counts_as_failed_until_the_platform_s
     tally = seen.tally(wave)
     # d2 turned up after all (its state counts); d3 never did: failed, not "not seen yet".
     assert (tally.succeeded, tally.active, tally.failed, tally.unseen) == (1, 1, 1, 0)
+
+
+async def test_waves_start_only_inside_the_windows_and_canaries_go_first(env):
+    driver = env.driver()
+    spec = await rollout_spec(env, driver, AX)
+    canary = spec.devices[7]
+    plan = FAST.model_copy(update={"windows": ((2, 4),), "canary": (canary,)})
+    planned = await driver.engine.plan(spec, plan)
+    assert planned.ok and planned.waves[0][0].device_id == canary
+    env.mark()
+    rollout = driver.engine.create(planned)
+    await driver.step([rollout.rollout_id])  # 08:00 UTC
+    waiting = driver.store.get(rollout.rollout_id)
+    assert waiting.waves[0].state == "waiting"
+    assert waiting.waiting == "outside the rollout's windows; the next opens at 02:00Z"
+    env.clock.advance(18 * 3600 + 600)  # 02:10 the next day
+    await driver.step([rollout.rollout_id])
+    started = driver.store.get(rollout.rollout_id)
+    assert started.waves[0].state == "running" and started.waves[0].devices[0] == canary
+    await driver.workspace.aclose()
