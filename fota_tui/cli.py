@@ -123,7 +123,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except BrokenPipeError:  # the reader went away (| head): nothing more to say
         with contextlib.suppress(OSError):
             devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1)
+            os.dup2(devnull, 1)  # the interpreter's own flush at exit writes nowhere
         return 0
     except Exception as exc:
         if args.debug:
