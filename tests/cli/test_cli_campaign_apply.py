@@ -3,15 +3,14 @@ loopback HTTP) and the journal on disk."""
 
 from __future__ import annotations
 
-import io
 import json
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cli_run import run
 
-from fota_tui.cli import main
 from fota_tui.models import ProviderKind
 from fota_tui.providers import adapter, http
 from fota_tui.sim.clock import ManualClock
@@ -23,14 +22,6 @@ AX = ProviderKind.AOVX
 
 async def single_try(provider, call, *, policy, sleep):
     return await http.with_retries(provider, call, policy=http.NO_RETRY, sleep=sleep)
-
-
-def run(capsys, monkeypatch, *argv: str, answer: str | None = None) -> tuple[int, str, str]:
-    monkeypatch.setattr("sys.stdin", io.StringIO("" if answer is None else answer + "\n"))
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def test_apply_on_the_demo_asks_and_submits(capsys, monkeypatch):

@@ -4,14 +4,13 @@ real profile over loopback HTTP driven by ``step`` and ``run`` to the end or to 
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cli_run import run
 
-from fota_tui.cli import main
 from fota_tui.models import ProviderKind
 from fota_tui.sim.clock import ManualClock
 from fota_tui.sim.server import Simulator
@@ -19,14 +18,6 @@ from fota_tui.sim.server import Simulator
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "rollouts"
 AX = ProviderKind.AOVX
 KINDS = ["thingspace", "oceanconnect", "onenet", "aovx"]
-
-
-def run(capsys, monkeypatch, *argv: str, answer: str | None = None) -> tuple[int, str, str]:
-    monkeypatch.setattr("sys.stdin", io.StringIO("" if answer is None else answer + "\n"))
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 @pytest.mark.parametrize("kind", KINDS)
