@@ -90,8 +90,8 @@ class ConsoleRollouts:
             for rollout_id in ids:
                 try:
                     result = await self.engine.step(rollout_id, observation)
-                except FotaError as exc:
-                    log.info("rollout %s: step failed: %s", rollout_id, exc)
+                except FotaError as exc:  # said: it may be an outcome not recorded
+                    self.say(f"{rollout_id}: {exc.title}: {exc.message}", "Rollout step failed")
                     continue
                 changed |= result.changed
                 self._say_halt(result.rollout)

@@ -99,6 +99,10 @@ async def test_a_wave_past_the_failure_threshold_halts_the_rollout(tmp_path, kin
     # No later wave was ever sent.
     later = [d for w in rollout.waves[1:] for d in w.device_ids]
     assert set(env.jobs_of(kind, later).values()) == {0}
+    # Aborting the halted rollout deals with the halted wave's campaign.
+    _, notes = await driver.engine.abort(rollout.rollout_id)
+    (campaign,) = rollout.waves[0].campaign_ids
+    assert notes and all(n.startswith(f"wave 1: {campaign} ") for n in notes)
     await driver.workspace.aclose()
 
 
@@ -218,8 +222,15 @@ async def test_a_crash_while_a_wave_starts_resumes_without_sending_twice(env, ki
     assert set(jobs.values()) == {1}
 
     restarted = env.driver()
+    await restarted.step([crashed.rollout_id])  # adopted: sent, its campaign not known yet
+    assert not restarted.store.get(crashed.rollout_id).waves[0].campaign_ids
+    # Something else (the console's reconcile, 'campaign journal') settles it first.
+    env.clock.advance(11 * 60)
+    (settled,) = await restarted.engine.session.service(crashed.provider).reconcile_pending()
+    assert settled.state == "created"
     rollout = await drive(env, restarted, crashed)
     assert rollout.state == "done", rollout.decisions
+    assert rollout.waves[0].campaign_ids == settled.campaign_ids
     assert "answer was lost" in next(d.text for d in rollout.decisions if d.kind == "start")
     assert_each_device_once(env, kind, rollout)
     await restarted.workspace.aclose()
@@ -371,4 +382,38 @@ async def test_waves_start_only_inside_the_windows_and_canaries_go_first(env):
     await driver.step([rollout.rollout_id])
     started = driver.store.get(rollout.rollout_id)
     assert started.waves[0].state == "running" and started.waves[0].devices[0] == canary
+    await driver.workspace.aclose()
+
+
+async def test_a_wave_whose_success_falls_while_it_soaks_is_gated_again(env):
+    from fota_tui.models import DeviceUpgrade, UpgradeState
+
+    driver = env.driver()
+    rollout = await first_wave_running(env, driver, await start(env, driver, AX))
+    for _ in range(10):
+        env.clock.advance(STEP)
+        await driver.step([rollout.rollout_id])
+        rollout = driver.store.get(rollout.rollout_id)
+        if rollout.waves[0].state == "soaking":
+            break
+    wave = rollout.waves[0]
+    (campaign,) = wave.campaign_ids
+    states = (UpgradeState.SUCCEEDED, UpgradeState.IN_PROGRESS)  # one redoes its upgrade
+    upgrades = tuple(
+        DeviceUpgrade(
+            provider=rollout.provider,
+            kind=AX,
+            device_id=device,
+            campaign_id=campaign,
+            state=state,
+            updated_at=env.clock.now(),
+        )
+        for device, state in zip(wave.watched, states, strict=True)
+    )
+    env.clock.advance(FAST.soak_seconds)
+    seen = Observation(provider=rollout.provider, at=env.clock.now(), upgrades=upgrades)
+    await driver.step([rollout.rollout_id], {rollout.provider: seen})
+    after = driver.store.get(rollout.rollout_id)
+    assert after.waves[0].state == "running" and after.waves[1].state == "waiting"
+    assert "fell to 50 % success (below 95 %) while soaking" in after.decisions[-1].text
     await driver.workspace.aclose()

@@ -242,6 +242,13 @@ class Journal:
                 return entry
         raise ConfigError(f"no journal entry {submission_id}", path=str(self.folder))
 
+    def fresh(self, entry: JournalEntry) -> JournalEntry:
+        """``entry`` as its file holds it now (the given copy if it cannot be read)."""
+        try:
+            return JournalEntry.model_validate(json.loads(self._path(entry).read_bytes()))
+        except (OSError, ValidationError, ValueError):
+            return entry
+
     def batch(self, batch_id: str) -> list[JournalEntry]:
         return [e for e in self.entries() if e.batch_id == batch_id]
 

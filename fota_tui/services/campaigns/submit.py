@@ -509,9 +509,12 @@ class Submitter:
                 continue
             if not entry.unresolved:
                 continue
+            entry = self.journal.fresh(entry)  # another process may have moved it on since
+            if not entry.unresolved:
+                continue
+            if entry.state == "sending" and self.now() - entry.updated_at < self.stale_after:
+                continue  # probably still being sent by another process
             if entry.state == "sending" and entry.first_sent_at is not None:
-                if self.now() - entry.updated_at < self.stale_after:
-                    continue  # probably still in flight in another process
                 entry = self._after_send(
                     entry,
                     now=self.now(),

@@ -24,6 +24,7 @@ from fota_tui.services.campaigns.eligibility import DeviceEligibility, Ineligibl
 from fota_tui.services.campaigns.journal import JournalEntry, current_user
 from fota_tui.services.campaigns.operations import cancel_unsupported_reason
 from fota_tui.services.campaigns.preview import Preview
+from fota_tui.services.campaigns.service import CampaignService
 from fota_tui.services.campaigns.session import CampaignSession
 from fota_tui.services.campaigns.submit import SubmissionBlocked
 from fota_tui.services.rollouts import plan as plans
@@ -302,9 +303,11 @@ class RolloutEngine:
     async def _maybe_start(
         self, rollout: Rollout, wave: Wave, now: datetime, *, after: str | None
     ) -> None:
-        if wave.state == "waiting":
+        unsent = wave.state == "waiting" or not self.session.journal.batch(wave.batch_id)
+        if unsent:  # nothing of it reached the journal: the start may still wait
             why = self._start_blocked(rollout, now)
             if why:
+                wave.state = "waiting"
                 rollout.waiting = why
                 return
         await self._start(rollout, wave, now, after=after)
@@ -344,6 +347,7 @@ class RolloutEngine:
         try:
             preview = await service.preview(spec, split=True, batch_id=wave.batch_id)
         except ProviderError as exc:
+            wave.state = "waiting"  # nothing was sent: the next start checks pause and windows
             rollout.waiting = f"wave {wave.index} not started: {exc.title}: {exc.message}"
             return
         wave.left_out = {d.device_id: d.summary for d in preview.ineligible}
@@ -425,21 +429,35 @@ class RolloutEngine:
         rollout.decide(now, "start", note)
 
     async def _refresh_ids(self, rollout: Rollout, wave: Wave, now: datetime) -> bool:
-        """A wave whose create answer was lost learns its campaign from reconciliation."""
-        entries = self.session.journal.batch(wave.batch_id)
-        if not any(e.unresolved for e in entries):
-            return True
-        try:
-            await self.session.service(rollout.provider).reconcile_pending()
-        except ProviderError as exc:
-            rollout.waiting = f"wave {wave.index}: reconciling failed ({exc.title})"
-            return False
-        entries = self.session.journal.batch(wave.batch_id)
+        """The wave's submission as the journal has it now (another process may have
+        reconciled it): its campaigns, its undelivered devices, and whether it can be
+        gated at all."""
+        journal = self.session.journal
+        entries = journal.batch(wave.batch_id)
         if any(e.unresolved for e in entries):
-            rollout.waiting = f"wave {wave.index}: its campaign is not confirmed yet (reconciling)"
-            return False
+            try:
+                await self.session.service(rollout.provider).reconcile_pending()
+            except ProviderError as exc:
+                rollout.waiting = f"wave {wave.index}: reconciling failed ({exc.title})"
+                return False
+            entries = journal.batch(wave.batch_id)
+            if any(e.unresolved for e in entries):
+                rollout.waiting = (
+                    f"wave {wave.index}: its campaign is not confirmed yet (reconciling)"
+                )
+                return False
         wave.campaign_ids = [c for e in entries for c in e.campaign_ids]
         wave.undelivered = [d for e in entries for d in (*e.not_reached, *e.unconfirmed)]
+        late = [c for b in wave.earlier for e in journal.batch(b) for c in e.campaign_ids]
+        if late:
+            self._halt(
+                rollout,
+                wave,
+                now,
+                f"halted: wave {wave.index}'s earlier create turned up late ({', '.join(late)});"
+                " its devices may be in two campaigns: check them and cancel one",
+            )
+            return False
         if never_reached(entries):
             await self._send_again(rollout, wave, now)
             return False
@@ -454,12 +472,26 @@ class RolloutEngine:
             )
             self._halt(rollout, wave, now, f"halted: wave {wave.index} was not created ({why})")
             return False
+        jobs = max((e.parts for e in entries), default=1)
+        if len(entries) < jobs:
+            self._halt(
+                rollout,
+                wave,
+                now,
+                f"halted: wave {wave.index}: only {len(entries)} of {jobs} jobs were sent",
+            )
+            return False
         return True
 
     async def _send_again(self, rollout: Rollout, wave: Wave, now: datetime) -> None:
         """Reconciliation proved the wave's create never reached the platform (a crash
         before it left, or a lost request concluded absent): a new attempt, with its own
         submission id (the same for every driver), sends it."""
+        why = self._start_blocked(rollout, now)
+        if why:
+            rollout.waiting = f"wave {wave.index} is to be sent again: {why}"
+            return
+        wave.earlier.append(wave.batch_id)
         wave.attempt += 1
         wave.batch_id = wave_batch_id(rollout.rollout_id, wave.index, wave.attempt)
         wave.state, wave.sent_at, wave.campaign_ids = "starting", None, []
@@ -523,6 +555,15 @@ class RolloutEngine:
             else:
                 self._check_timeout(rollout, wave, now)
                 return
+        if wave.state == "soaking" and tally.success_pct < plan.success:
+            wave.state, wave.succeeded_at = "running", None
+            rollout.decide(
+                now,
+                "gate",
+                f"wave {wave.index} fell to {tally.success_pct:.0f} % success (below"
+                f" {plan.success:g} %) while soaking; it is gated again",
+            )
+            return
         if wave.state == "soaking":
             assert wave.succeeded_at is not None
             soaked = now - wave.succeeded_at
@@ -675,27 +716,42 @@ class RolloutEngine:
                 raise UsageError(f"rollout {rollout_id} is {rollout.state} already")
             now = self.now()
             service = self.session.service(rollout.provider)
-            live = [w for w in rollout.waves if w.state in ("starting", "running", "soaking")]
-            for wave in live:
-                for campaign_id in wave.campaign_ids:
-                    if not service.can_cancel:
-                        why = cancel_unsupported_reason(service.kind)
-                        notes.append(f"wave {wave.index}: {campaign_id} not cancelled ({why})")
-                        continue
-                    try:
-                        await service.cancel(campaign_id)
-                        notes.append(f"wave {wave.index}: {campaign_id} cancelled")
-                    except FotaError as exc:
+            try:  # what the journal knows of each sent wave, settled where it can be
+                await service.reconcile_pending()
+            except ProviderError as exc:
+                notes.append(f"the journal could not be reconciled ({exc.title})")
+            journal = self.session.journal
+            for wave in rollout.waves:
+                if wave.state in ("waiting", "skipped", "done"):
+                    continue
+                entries = [e for b in (*wave.earlier, wave.batch_id) for e in journal.batch(b)]
+                for entry in entries:
+                    if entry.unresolved:
                         notes.append(
-                            f"wave {wave.index}: {campaign_id} not cancelled ({exc.message})"
+                            f"wave {wave.index}: submission {entry.submission_id} is unresolved;"
+                            " its campaign may exist and was not cancelled"
                         )
+                for campaign_id in [c for e in entries for c in e.campaign_ids]:
+                    notes.append(await _cancel_note(service, wave, campaign_id))
             for wave in rollout.waves:
                 if wave.state == "waiting":
                     wave.state = "skipped"
             rollout.state = "aborted"
-            text = "aborted" + (": " + "; ".join(notes) if notes else ": no wave was running")
+            text = "aborted" + (": " + "; ".join(notes) if notes else ": no wave had been sent")
             rollout.decide(now, "operator", text, self.user)
             return self.store.save(rollout, now), notes
+
+
+async def _cancel_note(service: CampaignService, wave: Wave, campaign_id: str) -> str:
+    """Cancel one campaign of a wave where the platform can; say what happened."""
+    where = f"wave {wave.index}: {campaign_id}"
+    if not service.can_cancel:
+        return f"{where} not cancelled ({cancel_unsupported_reason(service.kind)})"
+    try:
+        await service.cancel(campaign_id)
+    except FotaError as exc:
+        return f"{where} not cancelled ({exc.message})"
+    return f"{where} cancelled"
 
 
 def _hostname() -> str:

@@ -77,6 +77,7 @@ class Wave(BaseModel):
     device_ids: list[str]  # the platform's ids, in the same order (what status is read by)
     batch_id: str
     attempt: int = 1  # a new attempt only when the last provably never reached the platform
+    earlier: list[str] = Field(default_factory=list)  # submission ids of earlier attempts
     state: WaveState = "waiting"
     started_at: UtcDatetime | None = None  # the start was decided
     sent_at: UtcDatetime | None = None  # the campaign's create was sent
