@@ -157,3 +157,8 @@ def columns(rows: list[list[str]] | list[tuple[str, ...]], gap: str = "  ") -> l
     return [
         gap.join(fit(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows
     ]
+
+
+def devices_text(count: int) -> str:
+    """``1 device``, ``3 devices``."""
+    return f"{count} device{'' if count == 1 else 's'}"

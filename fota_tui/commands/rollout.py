@@ -24,7 +24,7 @@ from fota_tui.commands.campaign import (
     require_writable,
     run_async,
 )
-from fota_tui.text import clean, columns, json_text
+from fota_tui.text import clean, columns, devices_text, json_text
 
 if TYPE_CHECKING:
     from fota_tui.services.rollouts.drivers import Rollouts
@@ -159,7 +159,7 @@ def print_plan(planned: RolloutPlan, path: str, ctx: Context) -> None:
         reached += len(members)
         shown = ", ".join(clean(d.device_id) for d in members[:MEMBERS_SHOWN])
         more = f" … and {len(members) - MEMBERS_SHOWN} more" if len(members) > MEMBERS_SHOWN else ""
-        print(f"  wave {index}: {len(members)} devices (reaches {reached}): {shown}{more}")
+        print(f"  wave {index}: {devices_text(len(members))} (reaches {reached}): {shown}{more}")
     for device in planned.left_out[:20]:
         print(f"  left out: {clean(device.summary)}")
     for warning in planned.warnings:

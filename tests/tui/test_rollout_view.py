@@ -86,6 +86,11 @@ async def test_the_console_steps_a_rollout_and_shows_it_with_its_keys() -> None:
         assert isinstance(app.screen, RolloutScreen)
         text = str(app.screen.query_one(Static).render())
         assert f"Rollout {rollout_id}: A8 app" in text and "wave 1 started: 2 devices" in text
+        # The view follows the rollout while it is open (the app's clock ticks it).
+        await app.rollouts.engine.pause(rollout_id)
+        app.screen.tick()  # type: ignore[attr-defined]
+        text = str(app.screen.query_one(Static).render())
+        assert "State: paused" in text
         await pilot.press("escape")
 
 

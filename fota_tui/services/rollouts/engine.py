@@ -37,6 +37,7 @@ from fota_tui.services.rollouts.record import (
     new_rollout_id,
     wave_batch_id,
 )
+from fota_tui.text import devices_text
 
 DEFAULT_NAME = "fota-tui rollout"
 START_MARGIN = timedelta(minutes=1)  # a wave's scheduled start, when the spec's has passed
@@ -266,7 +267,7 @@ class RolloutEngine:
         rollout.decide(
             now,
             "operator",
-            f"created: {rollout.devices} devices in {len(waves)} waves ({sizes});"
+            f"created: {devices_text(rollout.devices)} in {len(waves)} waves ({sizes});"
             f" {planned.plan.summary()}",
             self.user,
         )
@@ -421,7 +422,7 @@ class RolloutEngine:
         wave.state = "running"
         sent = len(wave.watched)
         lead = after or f"wave {wave.index} started"
-        note = f"{lead}: {sent} devices"
+        note = f"{lead}: {devices_text(sent)}"
         if wave.left_out:
             note += f" ({len(wave.left_out)} left out: not eligible any more)"
         if states & {"unknown", "sending"}:

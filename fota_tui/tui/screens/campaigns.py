@@ -204,6 +204,7 @@ class CampaignsScreen(FotaScreen):
         self.query_one("#campaign-header", Static).update(header_line(layout))
         highlighted = options.highlighted_option
         keep = highlighted.id if highlighted is not None else None
+        place = options.highlighted or 0
         campaigns = self.shown = self.campaigns()
         kept = self.session.kept_names()
         now = self.fota.now()
@@ -221,8 +222,8 @@ class CampaignsScreen(FotaScreen):
         if campaigns or rollouts:
             try:
                 options.highlighted = options.get_option_index(keep) if keep else 0
-            except Exception:  # the campaign is gone: stay near the top
-                options.highlighted = 0
+            except Exception:  # the line is gone: stay where it was
+                options.highlighted = min(place, options.option_count - 1)
         self.query_one("#campaign-summary", Static).update(self.summary(campaigns))
 
     def summary(self, campaigns: list[Campaign]) -> Content:

@@ -129,8 +129,20 @@ class RolloutScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
             box.border_title = f"Rollout {self.rollout.rollout_id}"
-            lines = (clean(line) for line in describe(self.rollout, self.now))
-            yield Static("\n".join(lines), markup=False)
+            yield Static(self._text(), markup=False)
+
+    def _text(self) -> str:
+        return "\n".join(clean(line) for line in describe(self.rollout, self.now))
+
+    def tick(self) -> None:
+        """Every second (the app's clock): the rollout as it is now."""
+        app = self.app
+        try:
+            self.rollout = app.rollouts.store.get(self.rollout.rollout_id)  # type: ignore[attr-defined]
+        except FotaError:
+            return
+        self.now = app.now()  # type: ignore[attr-defined]
+        self.query_one(Static).update(self._text())
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -20,6 +20,7 @@ from fota_tui.services.rollouts.plan import (
     duration_text,
     parse_plan,
 )
+from fota_tui.text import devices_text
 from fota_tui.tui.screens.wizard_review import preview_content
 from fota_tui.tui.text import literal
 from fota_tui.tui.widgets.wizard_field import WizardField
@@ -98,7 +99,7 @@ def plan_content(planned: RolloutPlan) -> Content:
     reached = 0
     for index, members in enumerate(planned.waves, 1):
         reached += len(members)
-        lines.append(Content(f"  wave {index}: {len(members)} devices (reaches {reached})"))
+        lines.append(Content(f"  wave {index}: {devices_text(len(members))} (reaches {reached})"))
     for item in planned.problems:
         lines.append(literal(item.message).stylize("$text-error"))
     if planned.first is not None:
