@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from fota_tui.errors import FotaError, ProviderError
+from fota_tui.errors import FotaError
 from fota_tui.services.rollouts.engine import RolloutEngine, StepResult
 from fota_tui.services.rollouts.observe import Observation
 from fota_tui.services.rollouts.record import Rollout, RolloutStore
@@ -62,7 +62,7 @@ class Rollouts:
                 snapshot = await fetch_snapshot(
                     client, at, deadline=self.workspace.profile.deadline
                 )
-            except (ProviderError, FotaError) as exc:
+            except FotaError as exc:
                 out[name] = Observation.failed(name, at, f"{exc.title}: {exc.message}")
                 continue
             out[name] = Observation.of(snapshot)
@@ -104,9 +104,6 @@ class Rollouts:
             if not results:
                 return [self.store.get(i) for i in seen]
             await self.sleep(interval if interval is not None else self.interval)
-
-    async def aclose(self) -> None:
-        await self.engine.session.aclose()
 
 
 def _needs_read(rollout: Rollout) -> bool:

@@ -81,6 +81,27 @@ def never_reached(entries: Sequence[JournalEntry]) -> bool:
     )
 
 
+def _unsent_jobs(
+    rollout: Rollout,
+    wave: Wave,
+    entries: Sequence[JournalEntry],
+    now: datetime,
+    halt: Callable[[Rollout, Wave, datetime, str], None],
+) -> bool:
+    """A wave split into several jobs of which some were never sent halts (True)."""
+    jobs = max((e.parts for e in entries), default=1)
+    if len(entries) >= jobs:
+        return False
+    halt(
+        rollout,
+        wave,
+        now,
+        f"halted: wave {wave.index}: only {len(entries)} of {jobs} jobs were sent;"
+        " the rest was not",
+    )
+    return True
+
+
 def rollout_name(spec: CampaignSpec, rollout_id: str) -> str:
     return spec.name or f"{DEFAULT_NAME} {rollout_id}"
 
@@ -400,24 +421,15 @@ class RolloutEngine:
     ) -> None:
         """The wave's submission, as the journal has it, decides the wave's state."""
         states = {e.state for e in entries}
-        wave.campaign_ids = [c for e in entries for c in e.campaign_ids]
-        wave.undelivered = [d for e in entries for d in (*e.not_reached, *e.unconfirmed)]
+        wave.learn(entries)
         first = min((e.first_sent_at for e in entries if e.first_sent_at), default=None)
         wave.sent_at = wave.sent_at or first or now
-        jobs = max((e.parts for e in entries), default=1)
         if states == {"failed"} and not any(e.unconfirmed for e in entries):
             error = next((e.error for e in entries if e.error), None)
             why = f"{error.title}: {error.message}" if error else "the platform refused it"
             self._halt(rollout, wave, now, f"wave {wave.index} was not created ({why})")
             return
-        if "created" in states and len(entries) < jobs:
-            self._halt(
-                rollout,
-                wave,
-                now,
-                f"wave {wave.index}: only {len(entries)} of {jobs} jobs were created;"
-                " the rest was not sent",
-            )
+        if "created" in states and _unsent_jobs(rollout, wave, entries, now, self._halt):
             return
         wave.state = "running"
         sent = len(wave.watched)
@@ -447,8 +459,7 @@ class RolloutEngine:
                     f"wave {wave.index}: its campaign is not confirmed yet (reconciling)"
                 )
                 return False
-        wave.campaign_ids = [c for e in entries for c in e.campaign_ids]
-        wave.undelivered = [d for e in entries for d in (*e.not_reached, *e.unconfirmed)]
+        wave.learn(entries)
         late = [c for b in wave.earlier for e in journal.batch(b) for c in e.campaign_ids]
         if late:
             self._halt(
@@ -473,16 +484,7 @@ class RolloutEngine:
             )
             self._halt(rollout, wave, now, f"halted: wave {wave.index} was not created ({why})")
             return False
-        jobs = max((e.parts for e in entries), default=1)
-        if len(entries) < jobs:
-            self._halt(
-                rollout,
-                wave,
-                now,
-                f"halted: wave {wave.index}: only {len(entries)} of {jobs} jobs were sent",
-            )
-            return False
-        return True
+        return not _unsent_jobs(rollout, wave, entries, now, self._halt)
 
     async def _send_again(self, rollout: Rollout, wave: Wave, now: datetime) -> None:
         """Reconciliation proved the wave's create never reached the platform (a crash
@@ -643,31 +645,26 @@ class RolloutEngine:
             return self.store.save(rollout, now)
 
     async def pause(self, rollout_id: str) -> Rollout:
-        self._writable("pausing")
-
-        def change(rollout: Rollout, now: datetime) -> str:
-            if rollout.state == "paused":
-                return ""  # paused already: nothing to do
-            if rollout.state != "running":
-                raise UsageError(
-                    f"rollout {rollout_id} is {rollout.state}; only a running one pauses"
-                )
-            rollout.state = "paused"
-            return "paused: no wave starts until it is resumed (running waves go on)"
-
-        return await self._operate(rollout_id, change)
+        return await self._switch(rollout_id, "running", "paused")
 
     async def resume(self, rollout_id: str) -> Rollout:
-        self._writable("resuming")
+        return await self._switch(rollout_id, "paused", "running")
+
+    async def _switch(self, rollout_id: str, before: str, after: str) -> Rollout:
+        """Pause (``running`` → ``paused``) or resume; what is so already changes nothing."""
+        verb = "pauses" if after == "paused" else "resumes"
+        self._writable("pausing" if after == "paused" else "resuming")
 
         def change(rollout: Rollout, now: datetime) -> str:
-            if rollout.state == "running":
-                return ""  # running already: nothing to do
-            if rollout.state != "paused":
+            if rollout.state == after:
+                return ""
+            if rollout.state != before:
                 raise UsageError(
-                    f"rollout {rollout_id} is {rollout.state}; only a paused one resumes"
+                    f"rollout {rollout_id} is {rollout.state}; only a {before} one {verb}"
                 )
-            rollout.state = "running"
+            rollout.state = after  # type: ignore[assignment]
+            if after == "paused":
+                return "paused: no wave starts until it is resumed (running waves go on)"
             return "resumed"
 
         return await self._operate(rollout_id, change)

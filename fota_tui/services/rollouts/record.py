@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from fota_tui.config.store import atomic_write_text, waiting_file_lock
 from fota_tui.errors import UsageError
 from fota_tui.models import CampaignSpec, ProviderKind, UtcDatetime
+from fota_tui.services.campaigns.journal import JournalEntry
 from fota_tui.services.rollouts.plan import WavePlan
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,12 @@ class Wave(BaseModel):
     def watched(self) -> list[str]:
         """The platform ids of the devices this wave sent to."""
         return [i for _, i in self.sent_to()]
+
+    def learn(self, entries: Sequence[JournalEntry]) -> None:
+        """What the journal says of the wave's submission: its campaigns, and the devices
+        its create could not reach (or reached without confirmation)."""
+        self.campaign_ids = [c for e in entries for c in e.campaign_ids]
+        self.undelivered = [d for e in entries for d in (*e.not_reached, *e.unconfirmed)]
 
     def sent_to(self) -> list[tuple[str, str]]:
         """(device as the campaign names it, platform id) of the devices sent to."""
@@ -168,6 +175,10 @@ class RolloutStore:
     def __init__(self, journal_folder: Path) -> None:
         self.folder = Path(journal_folder) / "rollouts"
         self.skipped: list[str] = []
+        # The last listing and the folder's stamp then: every write renames a file into
+        # the folder, so an unchanged stamp means unchanged rollouts (the console asks on
+        # every refresh and every redraw of the campaigns view).
+        self._listed: tuple[int, list[Rollout]] | None = None
 
     def _path(self, rollout_id: str) -> Path:
         if not rollout_id.startswith("ro-") or not rollout_id[3:].isalnum():
@@ -187,7 +198,14 @@ class RolloutStore:
         return iter(sorted(self.folder.glob("ro-*.json")))
 
     def all(self) -> list[Rollout]:
-        """Every readable rollout, oldest first; unreadable files are listed in ``skipped``."""
+        """Every readable rollout, oldest first; unreadable files are listed in ``skipped``.
+        Read for reading: change a rollout through ``get`` under its lock."""
+        try:
+            stamp = self.folder.stat().st_mtime_ns
+        except OSError:
+            return []
+        if self._listed is not None and self._listed[0] == stamp:
+            return list(self._listed[1])
         out, skipped = [], []
         for path in self._files():
             try:
@@ -198,7 +216,8 @@ class RolloutStore:
             log.warning("rollouts: %d unreadable files skipped", len(skipped))
         self.skipped = skipped
         out.sort(key=lambda r: r.created_at)
-        return out
+        self._listed = (stamp, out)
+        return list(out)
 
     def exists(self, rollout_id: str) -> bool:
         return self._path(rollout_id).exists()
